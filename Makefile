@@ -1,0 +1,17 @@
+# The two commands of the README. Everything else is in scripts/.
+.PHONY: run test build clean
+
+## run: start Azurite, the ThingSpace simulator and the host on 127.0.0.1 (Ctrl-C stops all)
+run:
+	@bash scripts/run-local.sh
+
+## test: build with zero warnings and run every test (starts and stops its own Azurite instances)
+test:
+	@bash scripts/test.sh
+
+build:
+	dotnet build Orchestrations.sln -warnaserror
+
+clean:
+	dotnet clean Orchestrations.sln -v:quiet
+	rm -rf .azurite

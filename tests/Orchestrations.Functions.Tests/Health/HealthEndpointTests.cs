@@ -1,0 +1,72 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Orchestrations.Testing;
+using Orchestrations.Testing.Azurite;
+
+namespace Orchestrations.Functions.Tests.Health;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class HealthEndpointTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task GetHealth_StorageAnswers_200WithStorageCheckHealthy()
+    {
+        await using WebApplicationFactory<Program> factory = CreateFactory(azurite.ConnectionString);
+        using HttpClient client = factory.CreateClient();
+
+        using HttpResponseMessage response = await client.GetAsync("/api/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("Healthy", body.RootElement.GetProperty("status").GetString());
+        JsonElement storage = Assert.Single(body.RootElement.GetProperty("checks").EnumerateArray());
+        Assert.Equal("storage", storage.GetProperty("name").GetString());
+        Assert.Equal("Healthy", storage.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task GetHealth_StorageUnreachable_503WithoutTheAccountKey()
+    {
+        int closedPort = AppProcess.FreeLoopbackPort();
+        string unreachable = azurite.ConnectionString.Replace($":{azurite.Instance.TablePort}/", $":{closedPort}/", StringComparison.Ordinal);
+        await using WebApplicationFactory<Program> factory = CreateFactory(unreachable);
+        using HttpClient client = factory.CreateClient();
+
+        using HttpResponseMessage response = await client.GetAsync("/api/health");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("\"Unhealthy\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(AzuriteInstance.AccountKey, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_NoStorageConnection_FailsNamingTheSetting()
+    {
+        using WebApplicationFactory<Program> factory = CreateFactory(connectionString: "");
+
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => factory.CreateClient());
+
+        Assert.Contains("Storage connection 'AzureWebJobsStorage' is not configured", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_MalformedConnectionString_FailsWithoutEchoingIt()
+    {
+        using WebApplicationFactory<Program> factory = CreateFactory("AccountName=x;AccountKey=c2VjcmV0LXZhbHVl;Garbage");
+
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => factory.CreateClient());
+
+        Assert.Contains("could not be parsed", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("c2VjcmV0LXZhbHVl", error.ToString(), StringComparison.Ordinal);
+    }
+
+    private static WebApplicationFactory<Program> CreateFactory(string connectionString) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
+        {
+            host.UseEnvironment("Testing");
+            host.UseSetting("AzureWebJobsStorage", connectionString);
+        });
+}
