@@ -47,8 +47,11 @@ pids+=("$!")
 wait_for_http "$SIMULATOR_PORT" 60 "$!"
 log "ThingSpace simulator: http://127.0.0.1:$SIMULATOR_PORT"
 
-# local.settings.json says "UseDevelopmentStorage=true"; the environment points the host at the ports chosen above.
+# local.settings.json holds the settings; the environment points the host at the ports chosen above.
 ASPNETCORE_ENVIRONMENT=Development AzureWebJobsStorage="$AZURITE_CONNECTION_STRING" \
+  ThingSpace__BaseUrl="http://127.0.0.1:$SIMULATOR_PORT/api" \
+  ThingSpace__OAuthUrl="http://127.0.0.1:$SIMULATOR_PORT/api/ts/v1/oauth2/token" \
+  Callbacks__PublicUrl="http://127.0.0.1:$HOST_PORT/api/callbacks/thingspace" \
   dotnet run --no-build --no-launch-profile --project src/Orchestrations.Functions -- --urls "http://127.0.0.1:$HOST_PORT" &
 pids+=("$!")
 wait_for_http "$HOST_PORT" 60 "$!" /api/health

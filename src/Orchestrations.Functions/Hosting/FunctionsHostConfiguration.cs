@@ -58,6 +58,18 @@ public static class FunctionsHostConfiguration
         }
     }
 
+    /// <summary>
+    /// True when the environment already says where to listen (<c>--urls</c>, <c>ASPNETCORE_URLS</c>, or the
+    /// <c>ASPNETCORE_HTTP_PORTS</c> that Azure App Service sets): then the platform decides, not the loopback default.
+    /// </summary>
+    public static bool HasExplicitEndpoints(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return !string.IsNullOrWhiteSpace(configuration["urls"])
+            || !string.IsNullOrWhiteSpace(configuration["http_ports"])
+            || !string.IsNullOrWhiteSpace(configuration["https_ports"]);
+    }
+
     /// <summary>The listening URL when none was given: loopback only, port from local.settings.json Host:LocalHttpPort.</summary>
     public static string DefaultUrl(IConfiguration configuration)
     {

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Orchestrations.Testing;
 using Orchestrations.Testing.Azurite;
@@ -21,9 +20,9 @@ public sealed class HealthEndpointTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("Healthy", body.RootElement.GetProperty("status").GetString());
-        JsonElement storage = Assert.Single(body.RootElement.GetProperty("checks").EnumerateArray());
-        Assert.Equal("storage", storage.GetProperty("name").GetString());
-        Assert.Equal("Healthy", storage.GetProperty("status").GetString());
+        JsonElement[] checks = [.. body.RootElement.GetProperty("checks").EnumerateArray()];
+        Assert.Equal(["storage", "thingspace-callbacks"], checks.Select(c => c.GetProperty("name").GetString()).Order());
+        Assert.All(checks, c => Assert.Equal("Healthy", c.GetProperty("status").GetString()));
     }
 
     [Fact]
@@ -63,10 +62,6 @@ public sealed class HealthEndpointTests(AzuriteFixture azurite)
         Assert.DoesNotContain("c2VjcmV0LXZhbHVl", error.ToString(), StringComparison.Ordinal);
     }
 
-    private static WebApplicationFactory<Program> CreateFactory(string connectionString) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
-        {
-            host.UseEnvironment("Testing");
-            host.UseSetting("AzureWebJobsStorage", connectionString);
-        });
+    private WebApplicationFactory<Program> CreateFactory(string connectionString) =>
+        TestHost.Create(azurite, settings => settings["AzureWebJobsStorage"] = connectionString);
 }

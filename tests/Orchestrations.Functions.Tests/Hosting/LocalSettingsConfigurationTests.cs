@@ -119,6 +119,18 @@ public sealed class LocalSettingsConfigurationTests
     }
 
     [Theory]
+    [InlineData("urls", "http://127.0.0.1:9000", true)]
+    [InlineData("http_ports", "8080", true)]
+    [InlineData("Host:LocalHttpPort", "7090", false)]
+    public void HasExplicitEndpoints_PlatformSettings_TakePrecedenceOverTheLoopbackDefault(string key, string value, bool expected)
+    {
+        ConfigurationManager configuration = new();
+        configuration.AddInMemoryCollection(new Dictionary<string, string?> { [key] = value });
+
+        Assert.Equal(expected, FunctionsHostConfiguration.HasExplicitEndpoints(configuration));
+    }
+
+    [Theory]
     [InlineData("abc")]
     [InlineData("70000")]
     public void DefaultUrl_BadPort_ClearError(string port)

@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace Orchestrations.Functions.Api;
+
+/// <summary>
+/// Management routes require a key, as Functions' <c>AuthorizationLevel.Function</c> does: the
+/// <c>x-functions-key</c> header or the <c>code</c> query parameter. Keys are compared in constant time;
+/// a missing or wrong key gets 401 with a problem body that names the expected header, never the key.
+/// </summary>
+internal sealed class ApiKeyEndpointFilter(IOptionsMonitor<ApiKeyOptions> options) : IEndpointFilter
+{
+    public const string HeaderName = "x-functions-key";
+    public const string QueryName = "code";
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        HttpRequest request = context.HttpContext.Request;
+        string? presented = request.Headers[HeaderName].FirstOrDefault();
+        if (string.IsNullOrEmpty(presented))
+        {
+            presented = request.Query[QueryName].FirstOrDefault();
+        }
+
+        if (string.IsNullOrEmpty(presented))
+        {
+            return Unauthorized($"This route needs an API key in the '{HeaderName}' header or the '{QueryName}' query parameter.");
+        }
+
+        if (!Matches(presented, options.CurrentValue.Keys))
+        {
+            return Unauthorized("The API key is not valid.");
+        }
+
+        return await next(context).ConfigureAwait(false);
+    }
+
+    /// <summary>Constant-time over the presented key and every configured key (no early exit that leaks which one matched).</summary>
+    internal static bool Matches(string presented, IEnumerable<string> keys)
+    {
+        byte[] candidate = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        bool match = false;
+        foreach (string key in keys)
+        {
+            byte[] expected = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+            match |= CryptographicOperations.FixedTimeEquals(candidate, expected);
+        }
+
+        return match;
+    }
+
+    private static IResult Unauthorized(string detail) =>
+        Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: detail);
+}
+
+internal static class ApiKeyEndpointExtensions
+{
+    /// <summary>Requires an API key on every endpoint of the builder.</summary>
+    public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter<TBuilder, ApiKeyEndpointFilter>();
+}

@@ -1,0 +1,58 @@
+using Azure.Monitor.OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Orchestrations.Durable.Engine;
+
+namespace Orchestrations.Functions.Hosting;
+
+/// <summary>
+/// OpenTelemetry for the host: the runtime's spans (one per orchestration episode and activity) and metrics
+/// (episodes, activity duration, messages), the HTTP client and server meters. Exported over OTLP when
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and to Application Insights when
+/// <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set; with neither, nothing is exported.
+/// </summary>
+internal static class TelemetryExtensions
+{
+    public const string ServiceName = "orchestrations";
+
+    public static IServiceCollection AddHostTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        bool otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        string? appInsights = configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
+        if (!otlp && string.IsNullOrWhiteSpace(appInsights))
+        {
+            return services;
+        }
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(ServiceName))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(DurableTelemetry.SourceName);
+                if (otlp)
+                {
+                    tracing.AddOtlpExporter();
+                }
+
+                if (!string.IsNullOrWhiteSpace(appInsights))
+                {
+                    tracing.AddAzureMonitorTraceExporter(o => o.ConnectionString = appInsights);
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(DurableTelemetry.SourceName, "System.Net.Http", "Microsoft.AspNetCore.Hosting");
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+
+                if (!string.IsNullOrWhiteSpace(appInsights))
+                {
+                    metrics.AddAzureMonitorMetricExporter(o => o.ConnectionString = appInsights);
+                }
+            });
+        return services;
+    }
+}
