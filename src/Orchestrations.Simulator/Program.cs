@@ -1,5 +1,5 @@
-// The ThingSpace simulator (issue: simulator). Until its endpoints land it only answers its own health route.
-WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
-WebApplication app = builder.Build();
-app.MapGet("/_simulator/health", () => Results.Ok(new { status = "Healthy" }));
+// The ThingSpace simulator: same endpoints as ThingSpace under /api, control API under /_simulator.
+using Orchestrations.Simulator;
+
+WebApplication app = SimulatorApp.Build(SimulatorApp.CreateBuilder(args));
 await app.RunAsync();
