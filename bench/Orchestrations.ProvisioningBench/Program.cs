@@ -1,0 +1,248 @@
+// Provisioning benchmark: one job of N devices (default 10,000) through the real host, hosted in this process on
+// Kestrel so its storage and ThingSpace traffic can be counted, against the simulator and Azurite as separate
+// processes. Prints wall time, ThingSpace requests, storage requests per device, orchestration episodes, peak memory.
+//   dotnet run -c Release --project bench/Orchestrations.ProvisioningBench -- [devices] [callbackDelayMaxMs]
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Orchestrations.Durable;
+using Orchestrations.Testing;
+using Orchestrations.Testing.Azurite;
+
+namespace Orchestrations.ProvisioningBench;
+
+internal static class ProvisioningBenchmark
+{
+    public static async Task<int> Main(string[] args)
+    {
+        int devices = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10_000;
+        int callbackDelayMaxMs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2_000;
+        const string ApiKey = "bench-api-key-0123456789";
+
+        await using AzuriteInstance azurite = await AzuriteInstance.StartAsync();
+        await using AppProcess simulator = await AppProcess.StartAsync(
+            "Orchestrations.Simulator",
+            new Dictionary<string, string>
+            {
+                ["Simulator__Faults__CallbackDelayMinMs"] = "0",
+                ["Simulator__Faults__CallbackDelayMaxMs"] = callbackDelayMaxMs.ToString(CultureInfo.InvariantCulture),
+                ["Simulator__Faults__RandomSeed"] = "1",
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
+            readyPath: "_simulator/health");
+        using HttpClient sim = new() { BaseAddress = simulator.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+
+        static string Luhn(string digits)
+        {
+            int sum = 0;
+            bool twice = true;
+            for (int i = digits.Length - 1; i >= 0; i--)
+            {
+                int d = digits[i] - '0';
+                d = twice ? (d * 2 > 9 ? (d * 2) - 9 : d * 2) : d;
+                sum += d;
+                twice = !twice;
+            }
+
+            return digits + ((10 - (sum % 10)) % 10).ToString(CultureInfo.InvariantCulture);
+        }
+
+        string Imei(int n) => Luhn("35693805" + n.ToString("D6", CultureInfo.InvariantCulture));
+        string Iccid(int n) => Luhn("891480002" + n.ToString("D10", CultureInfo.InvariantCulture));
+
+        using (HttpResponseMessage seeded = await sim.PostAsJsonAsync("_simulator/seed", new
+        {
+            knownDevices = Enumerable.Range(1, devices).Select(n => new { deviceIds = new[] { new { kind = "imei", id = Imei(n) }, new { kind = "iccid", id = Iccid(n) } } }),
+        }))
+        {
+            seeded.EnsureSuccessStatusCode();
+        }
+
+        StorageCounter storage = new();
+        RequestCounter thingSpace = new();
+        long episodes = 0;
+        using MeterListener listener = new();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "durable.episodes")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref episodes, value));
+        listener.Start();
+
+        int port = AppProcess.FreeLoopbackPort();
+        string simBase = simulator.BaseAddress.ToString().TrimEnd('/');
+        Dictionary<string, string?> settings = new()
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["extensions:durableTask:hubName"] = "bench",
+            ["ThingSpace:BaseUrl"] = simBase + "/api",
+            ["ThingSpace:OAuthUrl"] = simBase + "/api/ts/v1/oauth2/token",
+            ["ThingSpace:AppKey"] = "sim-key",
+            ["ThingSpace:AppSecret"] = "sim-secret",
+            ["ThingSpace:Username"] = "sim-user",
+            ["ThingSpace:Password"] = "sim-password",
+            ["ThingSpace:AccountName"] = "0000123456-00001",
+            ["Api:Keys:0"] = ApiKey,
+            ["Callbacks:PublicUrl"] = $"http://127.0.0.1:{port}/api/callbacks/thingspace",
+            ["Callbacks:Username"] = "bench-callback",
+            ["Callbacks:Password"] = "bench-callback-password",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+
+        await using WebApplicationFactory<Program> factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
+        {
+            host.UseEnvironment("Benchmark");
+            foreach (KeyValuePair<string, string?> pair in settings)
+            {
+                host.UseSetting(pair.Key, pair.Value);
+            }
+
+            host.ConfigureTestServices(services =>
+            {
+                TableClientOptions tableOptions = new();
+                tableOptions.AddPolicy(storage, HttpPipelinePosition.PerRetry);
+                BlobClientOptions blobOptions = new();
+                blobOptions.AddPolicy(storage, HttpPipelinePosition.PerRetry);
+                services.AddSingleton(new TableServiceClient(azurite.ConnectionString, tableOptions));
+                services.AddSingleton(new BlobServiceClient(azurite.ConnectionString, blobOptions));
+                services.AddSingleton(new DurableStoragePipelinePolicy(storage));
+                services.ConfigureHttpClientDefaults(client => client.AddHttpMessageHandler(() => new CountingHandler(thingSpace)));
+            });
+        });
+        factory.UseKestrel(port);
+        factory.StartServer();
+        using HttpClient api = new() { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(5) };
+        api.DefaultRequestHeaders.Add("x-functions-key", ApiKey);
+
+        // Wait until the callback listener is registered with the simulator.
+        while ((await api.GetFromJsonAsync<JsonElement>("api/health")).GetProperty("status").GetString() != "Healthy")
+        {
+            await Task.Delay(100);
+        }
+
+        storage.Reset();
+        thingSpace.Reset();
+        Interlocked.Exchange(ref episodes, 0);
+        Stopwatch wall = Stopwatch.StartNew();
+        using (HttpResponseMessage accepted = await api.PostAsJsonAsync("api/provisioning/jobs", new
+        {
+            jobId = "bench-job",
+            servicePlan = "m2m4G",
+            mdnZipCode = "98801",
+            devices = Enumerable.Range(1, devices).Select(n => new { imei = Imei(n), iccid = Iccid(n) }),
+        }))
+        {
+            accepted.EnsureSuccessStatusCode();
+        }
+
+        JsonElement job;
+        while (true)
+        {
+            job = await api.GetFromJsonAsync<JsonElement>("api/provisioning/jobs/bench-job?pageSize=1");
+            if (job.GetProperty("status").GetString() is "Completed" or "Failed" or "Terminated")
+            {
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+
+        wall.Stop();
+        JsonElement log = await sim.GetFromJsonAsync<JsonElement>("_simulator/callbacks?limit=200000");
+        DateTimeOffset lastCallback = log.GetProperty("entries").EnumerateArray().Max(e => e.GetProperty("at").GetDateTimeOffset());
+        DateTimeOffset completedAt = job.GetProperty("lastUpdatedAt").GetDateTimeOffset();
+
+        Console.WriteLine($"devices                         {devices}");
+        Console.WriteLine($"callback delay                  0-{callbackDelayMaxMs} ms");
+        Console.WriteLine($"job status                      {job.GetProperty("status").GetString()} {job.GetProperty("counts")}");
+        Console.WriteLine($"wall time                       {wall.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"completion after last callback  {(completedAt - lastCallback).TotalSeconds:F1} s");
+        Console.WriteLine($"ThingSpace requests             {thingSpace.Total} ({string.Join(", ", thingSpace.ByKind.OrderBy(k => k.Key).Select(k => $"{k.Key}={k.Value}"))})");
+        Console.WriteLine($"storage requests                {storage.Total} = {(double)storage.Total / devices:F2} per device");
+        foreach (KeyValuePair<string, long> kind in storage.ByKind.OrderByDescending(k => k.Value))
+        {
+            Console.WriteLine($"  {kind.Key,-40} {kind.Value}");
+        }
+
+        Console.WriteLine($"orchestration episodes          {Interlocked.Read(ref episodes)}");
+        Console.WriteLine($"peak working set (this process) {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
+        return 0;
+    }
+}
+
+/// <summary>Counts storage requests by service, method and resource kind.</summary>
+internal sealed class StorageCounter : HttpPipelineSynchronousPolicy
+{
+    private readonly ConcurrentDictionary<string, long> _byKind = new();
+    private long _total;
+
+    public long Total => Interlocked.Read(ref _total);
+
+    public IReadOnlyDictionary<string, long> ByKind => _byKind;
+
+    public void Reset()
+    {
+        _byKind.Clear();
+        Interlocked.Exchange(ref _total, 0);
+    }
+
+    public override void OnSendingRequest(HttpMessage message)
+    {
+        Interlocked.Increment(ref _total);
+        Uri uri = message.Request.Uri.ToUri();
+        string service = uri.Port.ToString(CultureInfo.InvariantCulture);
+        string path = uri.AbsolutePath;
+        string resource = path.Contains("/messages", StringComparison.Ordinal) ? "queue-messages"
+            : path.Contains("$batch", StringComparison.Ordinal) ? "table-batch"
+            : path.Contains("()", StringComparison.Ordinal) || path.Contains('(') ? "table-entity"
+            : "other";
+        _byKind.AddOrUpdate($"{message.Request.Method} {resource} :{service}", 1, (_, n) => n + 1);
+    }
+}
+
+/// <summary>Counts HTTP requests by path.</summary>
+internal sealed class RequestCounter
+{
+    private readonly ConcurrentDictionary<string, long> _byKind = new();
+    private long _total;
+
+    public long Total => Interlocked.Read(ref _total);
+
+    public IReadOnlyDictionary<string, long> ByKind => _byKind;
+
+    public void Reset()
+    {
+        _byKind.Clear();
+        Interlocked.Exchange(ref _total, 0);
+    }
+
+    public void Count(HttpRequestMessage request)
+    {
+        Interlocked.Increment(ref _total);
+        string path = request.RequestUri?.AbsolutePath ?? "?";
+        _byKind.AddOrUpdate(path[(path.LastIndexOf('/') + 1)..], 1, (_, n) => n + 1);
+    }
+}
+
+internal sealed class CountingHandler(RequestCounter counter) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        counter.Count(request);
+        return base.SendAsync(request, cancellationToken);
+    }
+}
