@@ -69,7 +69,7 @@ internal static class ProvisioningBenchmark
             seeded.EnsureSuccessStatusCode();
         }
 
-        StorageCounter storage = new();
+        StorageCounter storage = new(new Dictionary<int, string> { [azurite.BlobPort] = "blob", [azurite.QueuePort] = "queue", [azurite.TablePort] = "table" });
         RequestCounter thingSpace = new();
         long episodes = 0;
         using MeterListener listener = new();
@@ -101,6 +101,7 @@ internal static class ProvisioningBenchmark
             ["Callbacks:Username"] = "bench-callback",
             ["Callbacks:Password"] = "bench-callback-password",
             ["Logging:LogLevel:Default"] = "Warning",
+            ["urls"] = $"http://127.0.0.1:{port}",
         };
 
         await using WebApplicationFactory<Program> factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
@@ -123,7 +124,7 @@ internal static class ProvisioningBenchmark
                 services.ConfigureHttpClientDefaults(client => client.AddHttpMessageHandler(() => new CountingHandler(thingSpace)));
             });
         });
-        factory.UseKestrel(port);
+        factory.UseKestrel();
         factory.StartServer();
         using HttpClient api = new() { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(5) };
         api.DefaultRequestHeaders.Add("x-functions-key", ApiKey);
@@ -185,7 +186,7 @@ internal static class ProvisioningBenchmark
 }
 
 /// <summary>Counts storage requests by service, method and resource kind.</summary>
-internal sealed class StorageCounter : HttpPipelineSynchronousPolicy
+internal sealed class StorageCounter(IReadOnlyDictionary<int, string> services) : HttpPipelineSynchronousPolicy
 {
     private readonly ConcurrentDictionary<string, long> _byKind = new();
     private long _total;
@@ -204,13 +205,15 @@ internal sealed class StorageCounter : HttpPipelineSynchronousPolicy
     {
         Interlocked.Increment(ref _total);
         Uri uri = message.Request.Uri.ToUri();
-        string service = uri.Port.ToString(CultureInfo.InvariantCulture);
+        string service = services.TryGetValue(uri.Port, out string? name) ? name : uri.Port.ToString(CultureInfo.InvariantCulture);
         string path = uri.AbsolutePath;
-        string resource = path.Contains("/messages", StringComparison.Ordinal) ? "queue-messages"
-            : path.Contains("$batch", StringComparison.Ordinal) ? "table-batch"
-            : path.Contains("()", StringComparison.Ordinal) || path.Contains('(') ? "table-entity"
-            : "other";
-        _byKind.AddOrUpdate($"{message.Request.Method} {resource} :{service}", 1, (_, n) => n + 1);
+        string resource = service switch
+        {
+            "queue" => path.EndsWith("/messages", StringComparison.Ordinal) ? "messages" : path.Contains("/messages/", StringComparison.Ordinal) ? "message" : "queue",
+            "table" => path.Contains("$batch", StringComparison.Ordinal) ? "batch" : path.Contains('(') ? "entity" : "table",
+            _ => path.Count(c => c == '/') > 2 ? "blob" : "container",
+        };
+        _byKind.AddOrUpdate($"{service} {message.Request.Method} {resource}", 1, (_, n) => n + 1);
     }
 }
 
@@ -234,7 +237,8 @@ internal sealed class RequestCounter
     {
         Interlocked.Increment(ref _total);
         string path = request.RequestUri?.AbsolutePath ?? "?";
-        _byKind.AddOrUpdate(path[(path.LastIndexOf('/') + 1)..], 1, (_, n) => n + 1);
+        int api = path.IndexOf("/api/", StringComparison.Ordinal);
+        _byKind.AddOrUpdate(api < 0 ? path : path[(api + 5)..], 1, (_, n) => n + 1);
     }
 }
 
