@@ -43,23 +43,8 @@ internal static class ProvisioningBenchmark
             readyPath: "_simulator/health");
         using HttpClient sim = new() { BaseAddress = simulator.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
 
-        static string Luhn(string digits)
-        {
-            int sum = 0;
-            bool twice = true;
-            for (int i = digits.Length - 1; i >= 0; i--)
-            {
-                int d = digits[i] - '0';
-                d = twice ? (d * 2 > 9 ? (d * 2) - 9 : d * 2) : d;
-                sum += d;
-                twice = !twice;
-            }
-
-            return digits + ((10 - (sum % 10)) % 10).ToString(CultureInfo.InvariantCulture);
-        }
-
-        string Imei(int n) => Luhn("35693805" + n.ToString("D6", CultureInfo.InvariantCulture));
-        string Iccid(int n) => Luhn("891480002" + n.ToString("D10", CultureInfo.InvariantCulture));
+        static string Imei(int n) => TestIdentifiers.Imei("35693805", n);
+        static string Iccid(int n) => TestIdentifiers.Iccid("891480002", n);
 
         using (HttpResponseMessage seeded = await sim.PostAsJsonAsync("_simulator/seed", new
         {
