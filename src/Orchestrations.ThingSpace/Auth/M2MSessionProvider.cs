@@ -118,7 +118,6 @@ internal sealed class M2MSessionProvider(
     {
         ThingSpaceOptions settings = options.CurrentValue;
         Uri baseUrl = settings.BaseUrl ?? throw new InvalidOperationException("ThingSpace:BaseUrl is not configured.");
-        HttpClient http = httpClientFactory.CreateClient(HttpClientName);
         using HttpRequestMessage request = new(HttpMethod.Post, ThingSpaceClient.Combine(baseUrl, LoginPath));
         request.Options.Set(ThingSpaceOperation.Key, new ThingSpaceOperation(LoginOperation, Idempotent: false, UsesSession: false));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
@@ -128,58 +127,27 @@ internal sealed class M2MSessionProvider(
         request.Content = new ByteArrayContent(json);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = Encoding.UTF8.WebName };
 
-        string[] secrets = [settings.Password, settings.AppSecret];
-        HttpResponseMessage response;
-        try
+        (LogInResult? result, int status) = await AuthExchange.SendAsync(
+            httpClientFactory.CreateClient(HttpClientName), request, LoginOperation, [settings.Password, settings.AppSecret],
+            ThingSpaceJsonContext.Default.LogInResult, "a login result",
+            failure => logger.SessionLoginFailed(failure.Status, failure.ErrorCode), logger, cancellationToken).ConfigureAwait(false);
+        if (result is null || string.IsNullOrWhiteSpace(result.SessionToken))
         {
-            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            throw new ThingSpaceRequestFailedException(
+                status, null, null, LoginOperation, "ThingSpace SessionLogin returned no sessionToken.");
         }
-        catch (Exception ex) when (ThingSpaceClient.IsNoResponse(ex, cancellationToken))
+
+        TimeSpan idle = settings.SessionIdleTimeout;
+        if (result.ExpiresIn is > 0)
         {
-            throw ThingSpaceClient.NoResponse(LoginOperation, ex, logger);
+            TimeSpan reported = TimeSpan.FromSeconds(result.ExpiresIn.Value * 0.95);
+            idle = reported < idle ? reported : idle;
         }
 
-        using (response)
-        {
-            string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                ThingSpaceRequestFailedException failure =
-                    ThingSpaceErrors.FromResponse(LoginOperation, response.StatusCode, response.ReasonPhrase, body, secrets);
-                logger.SessionLoginFailed(failure.Status, failure.ErrorCode);
-                throw failure;
-            }
-
-            LogInResult? result;
-            try
-            {
-                result = JsonSerializer.Deserialize(body, ThingSpaceJsonContext.Default.LogInResult);
-            }
-            catch (JsonException ex)
-            {
-                throw new ThingSpaceRequestFailedException(
-                    (int)response.StatusCode, null, null, LoginOperation,
-                    "ThingSpace SessionLogin returned a body that is not a login result.", ex);
-            }
-
-            if (result is null || string.IsNullOrWhiteSpace(result.SessionToken))
-            {
-                throw new ThingSpaceRequestFailedException(
-                    (int)response.StatusCode, null, null, LoginOperation, "ThingSpace SessionLogin returned no sessionToken.");
-            }
-
-            TimeSpan idle = settings.SessionIdleTimeout;
-            if (result.ExpiresIn is > 0)
-            {
-                TimeSpan reported = TimeSpan.FromSeconds(result.ExpiresIn.Value * 0.95);
-                idle = reported < idle ? reported : idle;
-            }
-
-            Session session = new(result.SessionToken, result, idle, timeProvider.GetUtcNow());
-            _current = session;
-            logger.SessionStarted();
-            return session;
-        }
+        Session session = new(result.SessionToken, result, idle, timeProvider.GetUtcNow());
+        _current = session;
+        logger.SessionStarted();
+        return session;
     }
 
     private sealed class Session(string token, LogInResult result, TimeSpan idleTimeout, DateTimeOffset now)

@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrations.ThingSpace.Client;
@@ -86,7 +85,6 @@ internal sealed class OAuthTokenProvider(
         ThingSpaceOptions settings = options.CurrentValue;
         Uri tokenUrl = settings.OAuthUrl
             ?? throw new InvalidOperationException("ThingSpace:OAuthUrl is not configured.");
-        HttpClient http = httpClientFactory.CreateClient(HttpClientName);
         using HttpRequestMessage request = new(HttpMethod.Post, tokenUrl);
         request.Options.Set(ThingSpaceOperation.Key, new ThingSpaceOperation(Operation, Idempotent: true, UsesSession: false));
         string basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.AppKey}:{settings.AppSecret}"));
@@ -94,54 +92,23 @@ internal sealed class OAuthTokenProvider(
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         request.Content = new FormUrlEncodedContent([new KeyValuePair<string, string>("grant_type", "client_credentials")]);
 
-        string[] secrets = [settings.AppKey, settings.AppSecret, basic];
-        HttpResponseMessage response;
-        try
+        (OAuthTokenResponse? token, int status) = await AuthExchange.SendAsync(
+            httpClientFactory.CreateClient(HttpClientName), request, Operation, [settings.AppKey, settings.AppSecret, basic],
+            ThingSpaceInternalJsonContext.Default.OAuthTokenResponse, "an OAuth token response",
+            failure => logger.OAuthTokenFailed(failure.Status, failure.ErrorCode), logger, cancellationToken).ConfigureAwait(false);
+        if (token is null || string.IsNullOrWhiteSpace(token.AccessToken))
         {
-            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ThingSpaceClient.IsNoResponse(ex, cancellationToken))
-        {
-            throw ThingSpaceClient.NoResponse(Operation, ex, logger);
+            throw new ThingSpaceRequestFailedException(
+                status, null, null, Operation,
+                "ThingSpace OAuthToken returned no access_token.");
         }
 
-        using (response)
-        {
-            string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                ThingSpaceRequestFailedException failure =
-                    ThingSpaceErrors.FromResponse(Operation, response.StatusCode, response.ReasonPhrase, body, secrets);
-                logger.OAuthTokenFailed(failure.Status, failure.ErrorCode);
-                throw failure;
-            }
-
-            OAuthTokenResponse? token;
-            try
-            {
-                token = JsonSerializer.Deserialize(body, ThingSpaceInternalJsonContext.Default.OAuthTokenResponse);
-            }
-            catch (JsonException ex)
-            {
-                throw new ThingSpaceRequestFailedException(
-                    (int)response.StatusCode, null, null, Operation,
-                    "ThingSpace OAuthToken returned a body that is not an OAuth token response.", ex);
-            }
-
-            if (token is null || string.IsNullOrWhiteSpace(token.AccessToken))
-            {
-                throw new ThingSpaceRequestFailedException(
-                    (int)response.StatusCode, null, null, Operation,
-                    "ThingSpace OAuthToken returned no access_token.");
-            }
-
-            TimeSpan lifetime = token.ExpiresIn is > 0
-                ? TimeSpan.FromSeconds(token.ExpiresIn.Value)
-                : settings.DefaultTokenLifetime;
-            TimeSpan margin = settings.TokenRefreshMargin < lifetime ? settings.TokenRefreshMargin : lifetime / 2;
-            logger.OAuthTokenAcquired((long)lifetime.TotalSeconds);
-            return new CachedToken(token.AccessToken, timeProvider.GetUtcNow() + lifetime - margin);
-        }
+        TimeSpan lifetime = token.ExpiresIn is > 0
+            ? TimeSpan.FromSeconds(token.ExpiresIn.Value)
+            : settings.DefaultTokenLifetime;
+        TimeSpan margin = settings.TokenRefreshMargin < lifetime ? settings.TokenRefreshMargin : lifetime / 2;
+        logger.OAuthTokenAcquired((long)lifetime.TotalSeconds);
+        return new CachedToken(token.AccessToken, timeProvider.GetUtcNow() + lifetime - margin);
     }
 
     private sealed record CachedToken(string Value, DateTimeOffset RefreshAt)
