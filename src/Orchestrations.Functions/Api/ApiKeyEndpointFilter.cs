@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 
 namespace Orchestrations.Functions.Api;
@@ -41,12 +39,10 @@ internal sealed class ApiKeyEndpointFilter(IOptionsMonitor<ApiKeyOptions> option
     /// <summary>Constant-time over the presented key and every configured key (no early exit that leaks which one matched).</summary>
     internal static bool Matches(string presented, IEnumerable<string> keys)
     {
-        byte[] candidate = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
         bool match = false;
         foreach (string key in keys)
         {
-            byte[] expected = SHA256.HashData(Encoding.UTF8.GetBytes(key));
-            match |= CryptographicOperations.FixedTimeEquals(candidate, expected);
+            match |= ConstantTime.SecretEquals(presented, key);
         }
 
         return match;

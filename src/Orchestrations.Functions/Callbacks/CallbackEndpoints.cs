@@ -1,7 +1,6 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 using Orchestrations.Durable.Client;
+using Orchestrations.Functions.Api;
 using Orchestrations.Functions.Logging;
 using Orchestrations.ThingSpace.Callbacks;
 
@@ -36,7 +35,7 @@ internal static class CallbackEndpoints
         ILogger logger = loggers.CreateLogger(typeof(CallbackEndpoints).FullName!);
         CallbackOptions settings = options.CurrentValue;
 
-        byte[]? body = await ReadBodyAsync(http.Request, settings.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        byte[]? body = await RequestBodies.ReadLimitedAsync(http.Request, settings.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return Results.Problem(
@@ -101,40 +100,11 @@ internal static class CallbackEndpoints
         await durable.RaiseEventAsync(instanceId, RequestCompletedEvent, CallbackInbox.RequireRequestId(requestId), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Null when the body is larger than <paramref name="limit"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > limit)
-        {
-            return null;
-        }
-
-        using MemoryStream buffer = new();
-        byte[] chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > limit)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
-    }
-
     /// <summary>Constant-time comparison of both values, so timing tells nothing about which part was wrong.</summary>
     internal static bool CredentialsMatch(ThingSpaceCallback callback, CallbackOptions settings)
     {
-        bool user = FixedTimeEquals(callback.Username ?? "", settings.Username);
-        bool password = FixedTimeEquals(callback.Password ?? "", settings.Password);
+        bool user = ConstantTime.SecretEquals(callback.Username ?? "", settings.Username);
+        bool password = ConstantTime.SecretEquals(callback.Password ?? "", settings.Password);
         return user & password;
     }
-
-    private static bool FixedTimeEquals(string presented, string expected) =>
-        CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(presented)),
-            SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 }

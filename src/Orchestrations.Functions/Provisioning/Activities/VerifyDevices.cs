@@ -19,7 +19,7 @@ public sealed class VerifyDevices(IThingSpaceClient thingSpace) : TaskActivity<V
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         CancellationToken cancellationToken = context.CancellationToken;
-        HashSet<string> wanted = new(input.Devices.SelectMany(d => d.DeviceIds).Select(Key), StringComparer.OrdinalIgnoreCase);
+        HashSet<string> wanted = new(input.Devices.SelectMany(d => d.DeviceIds).Select(JobDevice.IdentifierKey), StringComparer.OrdinalIgnoreCase);
         List<VerifiedDevice> found = [];
 
         if (input.Devices.Count <= SingleLookupLimit)
@@ -28,7 +28,7 @@ public sealed class VerifyDevices(IThingSpaceClient thingSpace) : TaskActivity<V
             {
                 AccountDeviceListResult result = await thingSpace.ListDevicesInformationAsync(
                     new AccountDeviceListRequest { AccountName = input.AccountName, DeviceId = device.DeviceIds[0] }, cancellationToken).ConfigureAwait(false);
-                found.AddRange(result.Devices.Where(d => d.DeviceIds.Any(id => wanted.Contains(Key(id)))).Select(ToVerified));
+                found.AddRange(result.Devices.Where(d => d.DeviceIds.Any(id => wanted.Contains(JobDevice.IdentifierKey(id)))).Select(ToVerified));
             }
 
             return found;
@@ -37,7 +37,7 @@ public sealed class VerifyDevices(IThingSpaceClient thingSpace) : TaskActivity<V
         await foreach (ThingSpaceDevice device in thingSpace.ListAllDevicesAsync(
             new AccountDeviceListRequest { AccountName = input.AccountName, GroupName = input.GroupName, LargestDeviceIdSeen = 0 }, cancellationToken).ConfigureAwait(false))
         {
-            if (device.DeviceIds.Any(id => wanted.Contains(Key(id))))
+            if (device.DeviceIds.Any(id => wanted.Contains(JobDevice.IdentifierKey(id))))
             {
                 found.Add(ToVerified(device));
             }
@@ -52,6 +52,4 @@ public sealed class VerifyDevices(IThingSpaceClient thingSpace) : TaskActivity<V
         string? mdn = device.DeviceIds.FirstOrDefault(d => string.Equals(d.Kind, "mdn", StringComparison.OrdinalIgnoreCase))?.Id;
         return new VerifiedDevice(device.DeviceIds, carrier?.State, mdn, carrier?.ServicePlan);
     }
-
-    private static string Key(DeviceId id) => id.Kind.Trim() + ":" + id.Id.Trim();
 }

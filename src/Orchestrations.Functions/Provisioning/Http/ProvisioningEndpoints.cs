@@ -34,7 +34,7 @@ internal static class ProvisioningEndpoints
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        byte[]? body = await ReadBodyAsync(http.Request, cancellationToken).ConfigureAwait(false);
+        byte[]? body = await RequestBodies.ReadLimitedAsync(http.Request, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large", detail: $"The body exceeds {MaxBodyBytes / (1024 * 1024)} MiB.");
@@ -226,28 +226,5 @@ internal static class ProvisioningEndpoints
         Dictionary<string, string?> query = http.Request.Query.Where(q => q.Key != "continuationToken" && q.Key != "code").ToDictionary(q => q.Key, q => (string?)q.Value.ToString());
         query["continuationToken"] = continuationToken;
         return string.Join("&", query.Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value ?? "")}"));
-    }
-
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return null;
-        }
-
-        using MemoryStream buffer = new();
-        byte[] chunk = new byte[64 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
     }
 }

@@ -8,6 +8,13 @@ public sealed record JobDevice(IReadOnlyList<DeviceId> DeviceIds, string? IpAddr
 {
     /// <summary>"iccid:8914…,imei:3563…": kinds lower-case, sorted; the device's key in outcomes and reports.</summary>
     public string Key => Callbacks.CallbackInbox.DeviceKeys(DeviceIds);
+
+    /// <summary>"kind:id" of one identifier, for matching devices across messages (compare case-insensitively).</summary>
+    public static string IdentifierKey(DeviceId id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return id.Kind.Trim() + ":" + id.Id.Trim();
+    }
 }
 
 /// <summary>The ThingSpace-side settings of a job: the same for every device.</summary>

@@ -441,7 +441,7 @@ internal sealed class ProvisioningWorkflow
             {
                 foreach (DeviceId id in devices[i].DeviceIds)
                 {
-                    _byIdentifier.TryAdd(Key(id), i);
+                    _byIdentifier.TryAdd(JobDevice.IdentifierKey(id), i);
                 }
             }
         }
@@ -455,7 +455,7 @@ internal sealed class ProvisioningWorkflow
 
             foreach (DeviceId id in ids)
             {
-                if (_byIdentifier.TryGetValue(Key(id), out int i))
+                if (_byIdentifier.TryGetValue(JobDevice.IdentifierKey(id), out int i))
                 {
                     return i;
                 }
@@ -463,7 +463,5 @@ internal sealed class ProvisioningWorkflow
 
             return null;
         }
-
-        private static string Key(DeviceId id) => id.Kind.Trim() + ":" + id.Id.Trim();
     }
 }
