@@ -54,8 +54,9 @@ internal static class ProvisioningBenchmark
             seeded.EnsureSuccessStatusCode();
         }
 
-        StorageCounter storage = new(new Dictionary<int, string> { [azurite.BlobPort] = "blob", [azurite.QueuePort] = "queue", [azurite.TablePort] = "table" });
-        RequestCounter thingSpace = new();
+        Tally storage = new();
+        Tally thingSpace = new();
+        StorageCounter storagePolicy = new(new Dictionary<int, string> { [azurite.BlobPort] = "blob", [azurite.QueuePort] = "queue", [azurite.TablePort] = "table" }, storage);
         long episodes = 0;
         using MeterListener listener = new();
         listener.InstrumentPublished = (instrument, l) =>
@@ -100,12 +101,12 @@ internal static class ProvisioningBenchmark
             host.ConfigureTestServices(services =>
             {
                 TableClientOptions tableOptions = new();
-                tableOptions.AddPolicy(storage, HttpPipelinePosition.PerRetry);
+                tableOptions.AddPolicy(storagePolicy, HttpPipelinePosition.PerRetry);
                 BlobClientOptions blobOptions = new();
-                blobOptions.AddPolicy(storage, HttpPipelinePosition.PerRetry);
+                blobOptions.AddPolicy(storagePolicy, HttpPipelinePosition.PerRetry);
                 services.AddSingleton(new TableServiceClient(azurite.ConnectionString, tableOptions));
                 services.AddSingleton(new BlobServiceClient(azurite.ConnectionString, blobOptions));
-                services.AddSingleton(new DurableStoragePipelinePolicy(storage));
+                services.AddSingleton(new DurableStoragePipelinePolicy(storagePolicy));
                 services.ConfigureHttpClientDefaults(client => client.AddHttpMessageHandler(() => new CountingHandler(thingSpace)));
             });
         });
@@ -170,8 +171,8 @@ internal static class ProvisioningBenchmark
     }
 }
 
-/// <summary>Counts storage requests by service, method and resource kind.</summary>
-internal sealed class StorageCounter(IReadOnlyDictionary<int, string> services) : HttpPipelineSynchronousPolicy
+/// <summary>A thread-safe count of requests by kind, with their total.</summary>
+internal sealed class Tally
 {
     private readonly ConcurrentDictionary<string, long> _byKind = new();
     private long _total;
@@ -180,15 +181,24 @@ internal sealed class StorageCounter(IReadOnlyDictionary<int, string> services) 
 
     public IReadOnlyDictionary<string, long> ByKind => _byKind;
 
+    public void Count(string kind)
+    {
+        Interlocked.Increment(ref _total);
+        _byKind.AddOrUpdate(kind, 1, (_, n) => n + 1);
+    }
+
     public void Reset()
     {
         _byKind.Clear();
         Interlocked.Exchange(ref _total, 0);
     }
+}
 
+/// <summary>Counts storage requests by service, method and resource kind.</summary>
+internal sealed class StorageCounter(IReadOnlyDictionary<int, string> services, Tally tally) : HttpPipelineSynchronousPolicy
+{
     public override void OnSendingRequest(HttpMessage message)
     {
-        Interlocked.Increment(ref _total);
         Uri uri = message.Request.Uri.ToUri();
         string service = services.TryGetValue(uri.Port, out string? name) ? name : uri.Port.ToString(CultureInfo.InvariantCulture);
         string path = uri.AbsolutePath;
@@ -198,40 +208,18 @@ internal sealed class StorageCounter(IReadOnlyDictionary<int, string> services) 
             "table" => path.Contains("$batch", StringComparison.Ordinal) ? "batch" : path.Contains('(') ? "entity" : "table",
             _ => path.Count(c => c == '/') > 2 ? "blob" : "container",
         };
-        _byKind.AddOrUpdate($"{service} {message.Request.Method} {resource}", 1, (_, n) => n + 1);
+        tally.Count($"{service} {message.Request.Method} {resource}");
     }
 }
 
-/// <summary>Counts HTTP requests by path.</summary>
-internal sealed class RequestCounter
-{
-    private readonly ConcurrentDictionary<string, long> _byKind = new();
-    private long _total;
-
-    public long Total => Interlocked.Read(ref _total);
-
-    public IReadOnlyDictionary<string, long> ByKind => _byKind;
-
-    public void Reset()
-    {
-        _byKind.Clear();
-        Interlocked.Exchange(ref _total, 0);
-    }
-
-    public void Count(HttpRequestMessage request)
-    {
-        Interlocked.Increment(ref _total);
-        string path = request.RequestUri?.AbsolutePath ?? "?";
-        int api = path.IndexOf("/api/", StringComparison.Ordinal);
-        _byKind.AddOrUpdate(api < 0 ? path : path[(api + 5)..], 1, (_, n) => n + 1);
-    }
-}
-
-internal sealed class CountingHandler(RequestCounter counter) : DelegatingHandler
+/// <summary>Counts HTTP requests by their path after <c>/api/</c>.</summary>
+internal sealed class CountingHandler(Tally tally) : DelegatingHandler
 {
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        counter.Count(request);
+        string path = request.RequestUri?.AbsolutePath ?? "?";
+        int api = path.IndexOf("/api/", StringComparison.Ordinal);
+        tally.Count(api < 0 ? path : path[(api + 5)..]);
         return base.SendAsync(request, cancellationToken);
     }
 }
