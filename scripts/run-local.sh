@@ -52,7 +52,7 @@ ASPNETCORE_ENVIRONMENT=Development AzureWebJobsStorage="$AZURITE_CONNECTION_STRI
   ThingSpace__BaseUrl="http://127.0.0.1:$SIMULATOR_PORT/api" \
   ThingSpace__OAuthUrl="http://127.0.0.1:$SIMULATOR_PORT/api/ts/v1/oauth2/token" \
   Callbacks__PublicUrl="http://127.0.0.1:$HOST_PORT/api/callbacks/thingspace" \
-  dotnet run --no-build --no-launch-profile --project src/Orchestrations.Functions -- --urls "http://127.0.0.1:$HOST_PORT" &
+  dotnet run --no-build --no-launch-profile --project src/Orchestrations.Host -- --urls "http://127.0.0.1:$HOST_PORT" &
 pids+=("$!")
 wait_for_http "$HOST_PORT" 60 "$!" /api/health
 log "host: http://127.0.0.1:$HOST_PORT (try: curl http://127.0.0.1:$HOST_PORT/api/health). Ctrl-C stops everything."

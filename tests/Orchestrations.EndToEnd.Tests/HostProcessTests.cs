@@ -12,7 +12,7 @@ public sealed class HostProcessTests(AzuriteFixture azurite)
     public async Task Host_MissingSettings_ExitsNonZeroNamingEverySetting()
     {
         InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => AppProcess.StartAsync(
-            "Orchestrations.Functions",
+            "Orchestrations.Host",
             new Dictionary<string, string> { ["AzureWebJobsStorage"] = azurite.ConnectionString },
             readyPath: "api/health"));
 
@@ -25,7 +25,7 @@ public sealed class HostProcessTests(AzuriteFixture azurite)
     public async Task Host_StartedAgainstAzurite_HealthIs200AndSigtermStopsItCleanly()
     {
         await using AppProcess host = await AppProcess.StartAsync(
-            "Orchestrations.Functions",
+            "Orchestrations.Host",
             new Dictionary<string, string>
             {
                 ["AzureWebJobsStorage"] = azurite.ConnectionString,

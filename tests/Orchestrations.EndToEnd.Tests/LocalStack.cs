@@ -108,7 +108,7 @@ public sealed class LocalStack : IAsyncLifetime
             settings[pair.Key] = pair.Value;
         }
 
-        AppProcess host = await AppProcess.StartAsync("Orchestrations.Functions", settings, readyPath: "api/health", port: _hostPort);
+        AppProcess host = await AppProcess.StartAsync("Orchestrations.Host", settings, readyPath: "api/health", port: _hostPort);
 
         // Ready for jobs once ThingSpace (the simulator) knows where to send callbacks.
         using HttpClient http = new() { BaseAddress = host.BaseAddress };

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Orchestrations.Testing.Azurite;
 
-namespace Orchestrations.Functions.Tests;
+namespace Orchestrations.Host.Tests;
 
 /// <summary>The real host in memory (WebApplicationFactory), on a private task hub of the shared Azurite.</summary>
 internal static class TestHost

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Orchestrations.Testing;
 using Orchestrations.Testing.Azurite;
 
-namespace Orchestrations.Functions.Tests.Health;
+namespace Orchestrations.Host.Tests.Health;
 
 [Collection(AzuriteCollection.Name)]
 public sealed class HealthEndpointTests(AzuriteFixture azurite)

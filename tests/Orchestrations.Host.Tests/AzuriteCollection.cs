@@ -1,6 +1,6 @@
 using Orchestrations.Testing.Azurite;
 
-namespace Orchestrations.Functions.Tests;
+namespace Orchestrations.Host.Tests;
 
 /// <summary>One Azurite for every storage-backed test class of this assembly.</summary>
 [CollectionDefinition(Name)]

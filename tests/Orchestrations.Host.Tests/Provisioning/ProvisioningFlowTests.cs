@@ -10,7 +10,7 @@ using Orchestrations.Testing.Azurite;
 using Orchestrations.ThingSpace;
 using Orchestrations.ThingSpace.Models;
 
-namespace Orchestrations.Functions.Tests.Provisioning;
+namespace Orchestrations.Host.Tests.Provisioning;
 
 /// <summary>
 /// A whole job through the in-memory host, the real durable runtime on Azurite and the callback endpoint; ThingSpace is

@@ -1,6 +1,7 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-namespace Orchestrations.Functions.Api;
+namespace Orchestrations.Host.Api;
 
 /// <summary>
 /// Management routes require a key, as Functions' <c>AuthorizationLevel.Function</c> does: the
@@ -54,6 +55,14 @@ internal sealed class ApiKeyEndpointFilter(IOptionsMonitor<ApiKeyOptions> option
 
 internal static class ApiKeyEndpointExtensions
 {
+    /// <summary>The keys (<c>Api:Keys</c>), validated at start, and the filter that checks them.</summary>
+    public static IServiceCollection AddApiKeys(this IServiceCollection services)
+    {
+        services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>());
+        return services;
+    }
+
     /// <summary>Requires an API key on every endpoint of the builder.</summary>
     public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>

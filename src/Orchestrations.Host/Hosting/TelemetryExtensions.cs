@@ -2,19 +2,21 @@ using Azure.Monitor.OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using Orchestrations.Durable.Engine;
 
-namespace Orchestrations.Functions.Hosting;
+namespace Orchestrations.Host.Hosting;
 
 /// <summary>
-/// OpenTelemetry for the host: the runtime's spans (one per orchestration episode and activity) and metrics
-/// (episodes, activity duration, messages), the HTTP client and server meters. Exported over OTLP when
+/// OpenTelemetry for the standalone host: the durable engine's spans (DTFx's <c>DurableTask.Core</c> source: one per
+/// orchestration, activity and timer) and the SDK's, the HTTP client and server meters. Exported over OTLP when
 /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and to Application Insights when
 /// <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set; with neither, nothing is exported.
 /// </summary>
 internal static class TelemetryExtensions
 {
     public const string ServiceName = "orchestrations";
+
+    /// <summary>The ActivitySource names of DTFx (named "DurableTask.Core" or "DurableTask" by version) and the Durable Task SDK.</summary>
+    internal static readonly string[] DurableSources = ["DurableTask.Core", "DurableTask", "Microsoft.DurableTask"];
 
     public static IServiceCollection AddHostTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
@@ -29,7 +31,7 @@ internal static class TelemetryExtensions
             .ConfigureResource(resource => resource.AddService(ServiceName))
             .WithTracing(tracing =>
             {
-                tracing.AddSource(DurableTelemetry.SourceName);
+                tracing.AddSource(DurableSources);
                 if (otlp)
                 {
                     tracing.AddOtlpExporter();
@@ -42,7 +44,7 @@ internal static class TelemetryExtensions
             })
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(DurableTelemetry.SourceName, "System.Net.Http", "Microsoft.AspNetCore.Hosting");
+                metrics.AddMeter("System.Net.Http", "Microsoft.AspNetCore.Hosting");
                 if (otlp)
                 {
                     metrics.AddOtlpExporter();

@@ -1,8 +1,8 @@
 using System.Text;
 using Microsoft.Extensions.Configuration;
-using Orchestrations.Functions.Hosting;
+using Orchestrations.Host.Hosting;
 
-namespace Orchestrations.Functions.Tests.Hosting;
+namespace Orchestrations.Host.Tests.Hosting;
 
 public sealed class LocalSettingsConfigurationTests
 {

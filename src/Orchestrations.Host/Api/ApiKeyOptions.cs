@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Orchestrations.Functions.Api;
+namespace Orchestrations.Host.Api;
 
 /// <summary>
 /// API keys accepted on management routes, like Functions' function keys.

@@ -9,7 +9,7 @@ using Orchestrations.Functions.Callbacks;
 using Orchestrations.Testing.Azurite;
 using Orchestrations.ThingSpace.Callbacks;
 
-namespace Orchestrations.Functions.Tests.Callbacks;
+namespace Orchestrations.Host.Tests.Callbacks;
 
 [Collection(AzuriteCollection.Name)]
 public sealed class CallbackEndpointTests(AzuriteFixture azurite) : IAsyncLifetime

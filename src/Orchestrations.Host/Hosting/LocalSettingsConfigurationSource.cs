@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Orchestrations.Functions.Hosting;
+namespace Orchestrations.Host.Hosting;
 
 /// <summary>
 /// Reads <c>local.settings.json</c> the way the Functions Core Tools do: every entry of <c>Values</c> becomes a

@@ -9,7 +9,7 @@ using Orchestrations.Testing.Azurite;
 using Orchestrations.ThingSpace;
 using Orchestrations.ThingSpace.Models;
 
-namespace Orchestrations.Functions.Tests.Provisioning;
+namespace Orchestrations.Host.Tests.Provisioning;
 
 /// <summary>The jobs API on the real host and runtime (Azurite); ThingSpace is a mock that never answers by callback.</summary>
 [Collection(AzuriteCollection.Name)]

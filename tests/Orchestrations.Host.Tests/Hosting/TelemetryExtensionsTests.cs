@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
-using Orchestrations.Functions.Hosting;
+using Orchestrations.Host.Hosting;
 
-namespace Orchestrations.Functions.Tests.Hosting;
+namespace Orchestrations.Host.Tests.Hosting;
 
 public sealed class TelemetryExtensionsTests
 {

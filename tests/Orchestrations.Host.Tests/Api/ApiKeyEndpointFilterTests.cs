@@ -1,6 +1,6 @@
-using Orchestrations.Functions.Api;
+using Orchestrations.Host.Api;
 
-namespace Orchestrations.Functions.Tests.Api;
+namespace Orchestrations.Host.Tests.Api;
 
 public sealed class ApiKeyEndpointFilterTests
 {

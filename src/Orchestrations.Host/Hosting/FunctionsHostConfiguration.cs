@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Orchestrations.Functions.Hosting;
+namespace Orchestrations.Host.Hosting;
 
 /// <summary>
 /// Builds configuration the way the Azure Functions host does, so settings port unchanged:
