@@ -1,10 +1,10 @@
 // Provisioning benchmark: one job of N devices (default 10,000) through the real host, hosted in this process on
 // Kestrel so its storage and ThingSpace traffic can be counted, against the simulator and Azurite as separate
-// processes. Prints wall time, ThingSpace requests, storage requests per device, orchestration episodes, peak memory.
+// processes. Prints wall time, ThingSpace requests, storage requests per device, peak memory, and one machine-readable
+// "RESULT ..." line that bench/compare-provisioning.sh collects.
 //   dotnet run -c Release --project bench/Orchestrations.ProvisioningBench -- [devices] [callbackDelayMaxMs]
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -57,18 +57,6 @@ internal static class ProvisioningBenchmark
         Tally storage = new();
         Tally thingSpace = new();
         StorageCounter storagePolicy = new(new Dictionary<int, string> { [azurite.BlobPort] = "blob", [azurite.QueuePort] = "queue", [azurite.TablePort] = "table" }, storage);
-        long episodes = 0;
-        using MeterListener listener = new();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Name == "durable.episodes")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref episodes, value));
-        listener.Start();
-
         int port = AppProcess.FreeLoopbackPort();
         string simBase = simulator.BaseAddress.ToString().TrimEnd('/');
         Dictionary<string, string?> settings = new()
@@ -123,7 +111,6 @@ internal static class ProvisioningBenchmark
 
         storage.Reset();
         thingSpace.Reset();
-        Interlocked.Exchange(ref episodes, 0);
         Stopwatch wall = Stopwatch.StartNew();
         using (HttpResponseMessage accepted = await api.PostAsJsonAsync("api/provisioning/jobs", new
         {
@@ -165,8 +152,10 @@ internal static class ProvisioningBenchmark
             Console.WriteLine($"  {kind.Key,-40} {kind.Value}");
         }
 
-        Console.WriteLine($"orchestration episodes          {Interlocked.Read(ref episodes)}");
-        Console.WriteLine($"peak working set (this process) {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
+        long peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024);
+        Console.WriteLine($"peak working set (this process) {peakMiB} MiB");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT wall_s={wall.Elapsed.TotalSeconds:F1} after_last_callback_s={(completedAt - lastCallback).TotalSeconds:F1} storage_per_device={(double)storage.Total / devices:F2} thingspace_requests={thingSpace.Total} peak_mib={peakMiB} status={job.GetProperty("status").GetString()}"));
         return 0;
     }
 }
