@@ -1,99 +1,149 @@
-using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using Orchestrations.Durable.Storage;
 
 namespace Orchestrations.Durable;
 
 /// <summary>
-/// Runtime settings, bound from <c>extensions:durableTask</c> (host.json). Key names follow Durable Functions
-/// where one exists.
+/// The durable engine's settings, bound from <c>extensions:durableTask</c> (the <c>host.json</c> section Durable
+/// Functions reads) with Durable Functions' own names, so a value tuned locally means the same on Azure Functions.
+/// A property left unset (null) keeps the Durable Task Framework's default.
 /// <code>
-/// "durableTask": { "hubName": "Orchestrations", "maxConcurrentActivityFunctions": 16, "maxConcurrentOrchestratorFunctions": 16,
-///   "storageProvider": { "partitionCount": 4, "controlQueueBatchSize": 32, "maxQueuePollingInterval": "00:00:01",
-///     "workItemQueueVisibilityTimeout": "00:05:00", "maxDequeueCount": 10 } }
+/// "durableTask": { "hubName": "Orchestrations", "maxConcurrentActivityFunctions": 32, "extendedSessionsEnabled": true,
+///   "storageProvider": { "partitionCount": 4, "maxQueuePollingInterval": "00:00:01" } }
 /// </code>
 /// </summary>
 public sealed class DurableTaskOptions
 {
+    /// <summary>The configuration section (host.json is loaded at the configuration root).</summary>
     public const string SectionName = "extensions:durableTask";
 
-    /// <summary>The task hub: prefix of every table, queue and container (letters and digits, 3..45, starting with a letter).</summary>
-    [Required]
-    [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,44}$", ErrorMessage = "extensions:durableTask:hubName must be 3 to 45 letters or digits and start with a letter.")]
+    /// <summary>The task hub: prefix of every table, queue and container of the engine (3 to 45 letters or digits, starting with a letter).</summary>
     public string HubName { get; set; } = "Orchestrations";
 
-    [Range(1, 1000)]
-    public int MaxConcurrentActivityFunctions { get; set; } = 16;
+    /// <summary>Activity work items one worker runs at once (DTFx default: 10).</summary>
+    public int? MaxConcurrentActivityFunctions { get; set; }
 
-    [Range(1, 1000)]
-    public int MaxConcurrentOrchestratorFunctions { get; set; } = 16;
+    /// <summary>Orchestration work items one worker runs at once (DTFx default: 100).</summary>
+    public int? MaxConcurrentOrchestratorFunctions { get; set; }
 
-    /// <summary>Starting an instance id that already finished starts a new execution (true) or is rejected (false).</summary>
-    public bool OverwriteCompletedInstances { get; set; } = true;
+    /// <summary>Keeps an orchestration's history in memory between episodes for <see cref="ExtendedSessionIdleTimeoutInSeconds"/>.</summary>
+    public bool ExtendedSessionsEnabled { get; set; }
 
-    [Required]
-    public DurableStorageProviderOptions StorageProvider { get; set; } = new();
+    /// <summary>How long an idle extended session stays in memory (Durable Functions default: 30).</summary>
+    public int ExtendedSessionIdleTimeoutInSeconds { get; set; } = 30;
+
+    /// <summary>The Azure Storage provider's settings (<c>extensions:durableTask:storageProvider</c>).</summary>
+    public DurableTaskStorageProviderOptions StorageProvider { get; set; } = new();
 }
 
-/// <summary>Azure Storage provider settings (<c>extensions:durableTask:storageProvider</c>).</summary>
-public sealed class DurableStorageProviderOptions
+/// <summary>Azure Storage provider settings, Durable Functions' <c>storageProvider</c> names.</summary>
+public sealed class DurableTaskStorageProviderOptions
 {
-    /// <summary>The configuration name of the storage connection (default <c>AzureWebJobsStorage</c>).</summary>
-    public string ConnectionName { get; set; } = Storage.StorageAccount.DefaultConnectionName;
+    /// <summary>The configuration name of the storage connection, resolved as the Functions host does (default <c>AzureWebJobsStorage</c>).</summary>
+    public string ConnectionName { get; set; } = StorageAccount.DefaultConnectionName;
 
-    /// <summary>Number of control queues (fixed per hub once used).</summary>
-    [Range(1, 16)]
-    public int PartitionCount { get; set; } = 4;
+    /// <summary>Number of control queues (partitions); fixed for a hub once created (DTFx default: 4).</summary>
+    public int? PartitionCount { get; set; }
 
-    /// <summary>Messages fetched per control-queue receive.</summary>
-    [Range(1, 32)]
-    public int ControlQueueBatchSize { get; set; } = 32;
+    /// <summary>Messages fetched per control-queue receive, 1 to 32 (DTFx default: 32).</summary>
+    public int? ControlQueueBatchSize { get; set; }
 
-    /// <summary>The longest wait between polls of an idle queue.</summary>
-    public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>Control-queue messages buffered in memory per partition (DTFx default: 256).</summary>
+    public int? ControlQueueBufferThreshold { get; set; }
 
-    /// <summary>The first wait after a queue turns out empty (doubles up to the maximum).</summary>
-    public TimeSpan MinQueuePollingInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>The longest wait between polls of an idle queue (DTFx default: 30 s); bounds the latency of a message sent from another process.</summary>
+    public TimeSpan? MaxQueuePollingInterval { get; set; }
 
-    /// <summary>How long a received control message stays invisible before another worker may take it.</summary>
-    public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>How long a dequeued control-queue message stays invisible (DTFx default: 5 min).</summary>
+    public TimeSpan? ControlQueueVisibilityTimeout { get; set; }
 
-    /// <summary>How long a work item stays invisible; renewed while the activity runs.</summary>
-    public TimeSpan WorkItemQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>How long a dequeued work-item message stays invisible (DTFx default: 5 min).</summary>
+    public TimeSpan? WorkItemQueueVisibilityTimeout { get; set; }
 
-    /// <summary>Messages received more often than this go to the poison table.</summary>
-    [Range(1, 1000)]
-    public int MaxDequeueCount { get; set; } = 10;
+    /// <summary>Partition management through the <c>{hub}Partitions</c> table (DTFx default: true) instead of blob leases.</summary>
+    public bool? UseTablePartitionManagement { get; set; }
 
-    /// <summary>Timers due within this window are delayed queue messages; later ones wait in the timers table.</summary>
-    public TimeSpan NearDueTimerWindow { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>The older blob-lease partition manager (DTFx default: false).</summary>
+    public bool? UseLegacyPartitionManagement { get; set; }
 
-    /// <summary>Width of a timers-table bucket (partition key). Not part of history: may change at any time.</summary>
-    public TimeSpan TimerBucketSize { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>Concurrent storage operations per worker (DTFx default: 100).</summary>
+    public int? MaxStorageOperationConcurrency { get; set; }
 
-    /// <summary>How often the timers table is scanned for timers entering the near-due window.</summary>
-    public TimeSpan TimerPollingInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Reads payloads stored in blobs (large messages) when fetching instance state (DTFx default: true).</summary>
+    public bool? FetchLargeMessagesAutomatically { get; set; }
+}
 
-    /// <summary>The most activity work items one orchestration has in the queue at once; the rest wait in its outbox.</summary>
-    [Range(1, 100000)]
-    public int MaxOutstandingWorkItemsPerOrchestration { get; set; } = 1000;
+/// <summary>Validates <see cref="DurableTaskOptions"/> on start with messages naming the host.json key.</summary>
+internal sealed partial class DurableTaskOptionsValidator : IValidateOptions<DurableTaskOptions>
+{
+    private const string Root = DurableTaskOptions.SectionName;
+    private const string Provider = Root + ":storageProvider";
 
-    /// <summary>Instances Pending longer than this get their start message re-sent (crash between the two writes of a start).</summary>
-    public TimeSpan PendingStartSweepAge { get; set; } = TimeSpan.FromMinutes(1);
+    public ValidateOptionsResult Validate(string? name, DurableTaskOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        List<string> errors = [];
+        if (options.HubName is null || !HubNamePattern().IsMatch(options.HubName))
+        {
+            errors.Add($"{Root}:hubName must be 3 to 45 letters or digits starting with a letter (it prefixes the engine's tables and queues); got '{options.HubName}'.");
+        }
 
-    /// <summary>
-    /// Run an activity scheduled by this worker in-process when an activity slot is free, instead of through the
-    /// work-item queue (its outbox row and the inbound message stay until the result is committed, so a crash
-    /// falls back to the queue).
-    /// </summary>
-    public bool LocalActivityDispatch { get; set; } = true;
+        AtLeast(options.MaxConcurrentActivityFunctions, 1, $"{Root}:maxConcurrentActivityFunctions");
+        AtLeast(options.MaxConcurrentOrchestratorFunctions, 1, $"{Root}:maxConcurrentOrchestratorFunctions");
+        AtLeast(options.ExtendedSessionIdleTimeoutInSeconds, 1, $"{Root}:extendedSessionIdleTimeoutInSeconds");
 
-    /// <summary>In-process work items queued or running on this worker at most; beyond it work items go through the queue (other workers can take them).</summary>
-    [Range(1, 100000)]
-    public int MaxLocalActivityBacklog { get; set; } = 2000;
+        DurableTaskStorageProviderOptions? s = options.StorageProvider;
+        if (s is null)
+        {
+            errors.Add($"{Provider} must be an object.");
+            return ValidateOptionsResult.Fail(errors);
+        }
 
-    /// <summary>Storage polls per second of a worker that has seen no message for 30 s (all queues together; a local enqueue still wakes it at once).</summary>
-    public double IdlePollsPerSecond { get; set; } = 1.8;
+        if (string.IsNullOrWhiteSpace(s.ConnectionName))
+        {
+            errors.Add($"{Provider}:connectionName must name a configured storage connection (default '{StorageAccount.DefaultConnectionName}').");
+        }
 
-    /// <summary>Replayed orchestrations kept in memory per worker (validated by the state-row ETag).</summary>
-    [Range(0, 1_000_000)]
-    public int MaxCachedInstances { get; set; } = 10000;
+        Between(s.PartitionCount, 1, 16, $"{Provider}:partitionCount");
+        Between(s.ControlQueueBatchSize, 1, 32, $"{Provider}:controlQueueBatchSize");
+        Between(s.ControlQueueBufferThreshold, 1, 1000, $"{Provider}:controlQueueBufferThreshold");
+        Between(s.MaxStorageOperationConcurrency, 1, 1000, $"{Provider}:maxStorageOperationConcurrency");
+        Positive(s.MaxQueuePollingInterval, $"{Provider}:maxQueuePollingInterval");
+        Positive(s.ControlQueueVisibilityTimeout, $"{Provider}:controlQueueVisibilityTimeout");
+        Positive(s.WorkItemQueueVisibilityTimeout, $"{Provider}:workItemQueueVisibilityTimeout");
+        if (s.UseTablePartitionManagement == true && s.UseLegacyPartitionManagement == true)
+        {
+            errors.Add($"{Provider}:useTablePartitionManagement and {Provider}:useLegacyPartitionManagement cannot both be true.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+
+        void AtLeast(int? value, int min, string key)
+        {
+            if (value < min)
+            {
+                errors.Add($"{key} must be at least {min} (got {value}).");
+            }
+        }
+
+        void Between(int? value, int min, int max, string key)
+        {
+            if (value < min || value > max)
+            {
+                errors.Add($"{key} must be between {min} and {max} (got {value}).");
+            }
+        }
+
+        void Positive(TimeSpan? value, string key)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                errors.Add($"{key} must be a positive time span such as '00:00:01' (got '{value}').");
+            }
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9]{2,44}$")]
+    private static partial Regex HubNamePattern();
 }

@@ -3,12 +3,13 @@ using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
+using DurableTask.AzureStorage;
 using Microsoft.Extensions.Configuration;
 
 namespace Orchestrations.Durable.Storage;
 
 /// <summary>
-/// The Azure Storage account the runtime and the app use, described the way the Functions host reads
+/// The Azure Storage account the durable engine and the app use, described the way the Functions host reads
 /// <c>AzureWebJobsStorage</c>: either a connection string (Azurite, shared key) or identity-based settings
 /// (<c>AzureWebJobsStorage__accountName</c> or the three <c>__*ServiceUri</c> values, with a managed identity).
 /// </summary>
@@ -124,6 +125,18 @@ public sealed class StorageAccount
         _credential is null
             ? new TableServiceClient(_connectionString, options)
             : new TableServiceClient(TableServiceUri, _credential, options);
+
+    /// <summary>The account as the Durable Task Framework's Azure Storage provider takes it, with the given client options.</summary>
+    internal StorageAccountClientProvider CreateClientProvider(BlobClientOptions blobOptions, QueueClientOptions queueOptions, TableClientOptions tableOptions) =>
+        _credential is null
+            ? new StorageAccountClientProvider(
+                StorageServiceClientProvider.ForBlob(_connectionString!, blobOptions),
+                StorageServiceClientProvider.ForQueue(_connectionString!, queueOptions),
+                StorageServiceClientProvider.ForTable(_connectionString!, tableOptions))
+            : new StorageAccountClientProvider(
+                StorageServiceClientProvider.ForBlob(BlobServiceUri, _credential, blobOptions),
+                StorageServiceClientProvider.ForQueue(QueueServiceUri, _credential, queueOptions),
+                StorageServiceClientProvider.ForTable(TableServiceUri, _credential, tableOptions));
 
     private static Uri? ServiceUri(string? accountName, string service) =>
         string.IsNullOrWhiteSpace(accountName) ? null : new Uri($"https://{accountName}.{service}.core.windows.net");
