@@ -1,0 +1,250 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using Orchestrations.ThingSpace.Callbacks;
+using Orchestrations.ThingSpace.Serialization;
+using Orchestrations.Workflows.Devices;
+
+namespace Orchestrations.Workflows.Callbacks;
+
+/// <summary>
+/// The durable inbox of ThingSpace callbacks (architecture section 4.2). Every accepted message is written to
+/// table storage before the HTTP answer, keyed so that ThingSpace's retries of the same message collapse into one
+/// row; the per-device rows of one request share its partition, so an orchestration reads them in pages. A second
+/// table maps a request id to the orchestration instance that is waiting for it.
+/// </summary>
+/// <remarks>
+/// Tables (<see cref="WorkflowStorageOptions"/>, not derived from the task hub): <c>CallbacksTable</c> PK = request id,
+/// RK = <c>d-{message hash}</c> per device message or <c>completed</c> for the final message; <c>CallbackRoutesTable</c>
+/// PK = request id, RK = <c>route</c>.
+/// Stored bodies never contain the echoed username and password.
+/// </remarks>
+public sealed class CallbackInbox
+{
+    public const string CompletedRowKey = "completed";
+    private const string DeviceRowPrefix = "d-";
+    private const string RouteRowKey = "route";
+
+    // Azure limits a string property to 64 KiB (32K UTF-16 chars): long bodies are split over several properties.
+    private const int BodyChunkChars = 30_000;
+    private const int MaxBodyChunks = 15;
+
+    private readonly TableClient _callbacks;
+    private readonly TableClient _routes;
+    private readonly TimeProvider _time;
+    private int _created;
+
+    public CallbackInbox(TableServiceClient tables, WorkflowStorageOptions storage, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(time);
+        _callbacks = tables.GetTableClient(storage.CallbacksTable);
+        _routes = tables.GetTableClient(storage.CallbackRoutesTable);
+        _time = time;
+    }
+
+    /// <summary>Creates the tables once per process.</summary>
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _created) == 1)
+        {
+            return;
+        }
+
+        await _callbacks.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await _routes.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _created, 1);
+    }
+
+    /// <summary>Stores a message; false when an identical message (a ThingSpace retry) is already stored.</summary>
+    public async Task<bool> StoreAsync(ThingSpaceCallback callback, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        string requestId = RequireRequestId(callback.RequestId);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+
+        string body = SerializeWithoutCredentials(callback);
+        TableEntity row = new(requestId, callback.IsRequestCompleted ? CompletedRowKey : DeviceRowPrefix + MessageKey(callback))
+        {
+            ["Status"] = callback.Status,
+            ["Devices"] = DeviceKeys.Of(callback.DeviceIds),
+            ["FaultCode"] = callback.FaultResponse?.FaultCode,
+            ["ResponseKind"] = callback.DeviceResponseKind,
+            ["ReceivedAt"] = _time.GetUtcNow(),
+        };
+        WriteBody(row, body);
+
+        try
+        {
+            await _callbacks.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Records which orchestration waits for a request (idempotent: the same route may be written twice).</summary>
+    public async Task RecordRouteAsync(string requestId, string instanceId, string purpose, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(instanceId);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        TableEntity route = new(RequireRequestId(requestId), RouteRowKey)
+        {
+            ["InstanceId"] = instanceId,
+            ["Purpose"] = purpose,
+            ["CreatedAt"] = _time.GetUtcNow(),
+        };
+        await _routes.UpsertEntityAsync(route, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<string?> FindRouteAsync(string requestId, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        NullableResponse<TableEntity> route = await _routes
+            .GetEntityIfExistsAsync<TableEntity>(RequireRequestId(requestId), RouteRowKey, ["InstanceId"], cancellationToken)
+            .ConfigureAwait(false);
+        return route.HasValue ? route.Value!.GetString("InstanceId") : null;
+    }
+
+    /// <summary>How far a request has got: device messages received and whether the final message arrived.</summary>
+    public async Task<CallbackProgress> GetProgressAsync(string requestId, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        string pk = RequireRequestId(requestId);
+        int devices = 0;
+        bool completed = false;
+        await foreach (TableEntity row in _callbacks
+            .QueryAsync<TableEntity>(e => e.PartitionKey == pk, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken)
+            .ConfigureAwait(false))
+        {
+            if (row.RowKey == CompletedRowKey)
+            {
+                completed = true;
+            }
+            else
+            {
+                devices++;
+            }
+        }
+
+        return new CallbackProgress(pk, devices, completed);
+    }
+
+    /// <summary>One page of the per-device messages of a request, in row-key order, with a token for the next page.</summary>
+    public async Task<CallbackPage> ReadPageAsync(string requestId, string? continuationToken, int pageSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, 1000);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        string pk = RequireRequestId(requestId);
+        string lowerBound = DeviceRowPrefix;
+        string upperBound = "d."; // '.' sorts right after '-': every "d-..." key is below it.
+        string after = continuationToken ?? "";
+        List<ThingSpaceCallback> messages = [];
+        string? last = null;
+        await foreach (Page<TableEntity> page in _callbacks
+            .QueryAsync<TableEntity>(
+                e => e.PartitionKey == pk && e.RowKey.CompareTo(lowerBound) >= 0 && e.RowKey.CompareTo(upperBound) < 0 && e.RowKey.CompareTo(after) > 0,
+                maxPerPage: pageSize,
+                cancellationToken: cancellationToken)
+            .AsPages(pageSizeHint: pageSize)
+            .ConfigureAwait(false))
+        {
+            foreach (TableEntity row in page.Values)
+            {
+                messages.Add(ThingSpaceCallback.Parse(ReadBody(row)));
+                last = row.RowKey;
+                if (messages.Count == pageSize)
+                {
+                    break;
+                }
+            }
+
+            if (messages.Count == pageSize || page.ContinuationToken is null)
+            {
+                bool more = messages.Count == pageSize;
+                return new CallbackPage(messages, more ? last : null);
+            }
+        }
+
+        return new CallbackPage(messages, null);
+    }
+
+    internal static string RequireRequestId(string? requestId)
+    {
+        if (string.IsNullOrWhiteSpace(requestId))
+        {
+            throw new ArgumentException("The callback has no requestId.", nameof(requestId));
+        }
+
+        string trimmed = requestId.Trim();
+        if (trimmed.Length > 200 || trimmed.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c)))
+        {
+            throw new ArgumentException($"The requestId '{Truncate(trimmed)}' is not a valid ThingSpace request id.", nameof(requestId));
+        }
+
+        return trimmed.ToLowerInvariant();
+    }
+
+    /// <summary>A retry of the same message has the same key; callbackCount (which changes per retry) is not part of it.</summary>
+    internal static string MessageKey(ThingSpaceCallback callback)
+    {
+        string identity = string.Join(
+            "|",
+            DeviceKeys.Of(callback.DeviceIds),
+            callback.DeviceResponseKind ?? "",
+            callback.FaultResponse?.FaultCode ?? "",
+            callback.Status?.ToLowerInvariant() ?? "");
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..32];
+    }
+
+    internal static string SerializeWithoutCredentials(ThingSpaceCallback callback)
+    {
+        JsonObject node = JsonSerializer.SerializeToNode(callback, ThingSpaceJsonContext.Default.ThingSpaceCallback)?.AsObject()
+            ?? throw new InvalidOperationException("A callback serialized to null.");
+        foreach (string key in node.Select(p => p.Key).Where(k => k.Equals("username", StringComparison.OrdinalIgnoreCase) || k.Equals("password", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            node.Remove(key);
+        }
+
+        return node.ToJsonString();
+    }
+
+    private static void WriteBody(TableEntity row, string body)
+    {
+        int chunks = (body.Length + BodyChunkChars - 1) / BodyChunkChars;
+        if (chunks > MaxBodyChunks)
+        {
+            throw new ArgumentException($"The callback body is {body.Length} characters; at most {BodyChunkChars * MaxBodyChunks} can be stored.");
+        }
+
+        for (int i = 0; i < chunks; i++)
+        {
+            row["Body" + i.ToString(CultureInfo.InvariantCulture)] = body.Substring(i * BodyChunkChars, Math.Min(BodyChunkChars, body.Length - (i * BodyChunkChars)));
+        }
+    }
+
+    private static string ReadBody(TableEntity row)
+    {
+        StringBuilder body = new();
+        for (int i = 0; i < MaxBodyChunks && row.GetString("Body" + i.ToString(CultureInfo.InvariantCulture)) is { } chunk; i++)
+        {
+            body.Append(chunk);
+        }
+
+        return body.ToString();
+    }
+
+    private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";
+}
+
+public sealed record CallbackProgress(string RequestId, int DeviceMessages, bool Completed);
+
+public sealed record CallbackPage(IReadOnlyList<ThingSpaceCallback> Messages, string? ContinuationToken);

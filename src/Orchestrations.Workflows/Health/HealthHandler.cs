@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Orchestrations.Workflows.Health;
+
+/// <summary>
+/// <c>GET /api/health</c> (anonymous): every registered health check; 200 when healthy or degraded, 503 when a
+/// dependency is unhealthy (the status codes of ASP.NET Core's health-check middleware).
+/// </summary>
+public sealed class HealthHandler(HealthCheckService health)
+{
+    public async Task<IResult> GetAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        HealthReport report = await health.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+        request.HttpContext.Response.Headers.CacheControl = "no-store, no-cache";
+        var body = new
+        {
+            status = report.Status.ToString(),
+            durationMs = (long)report.TotalDuration.TotalMilliseconds,
+            checks = report.Entries.Select(e => new
+            {
+                name = e.Key,
+                status = e.Value.Status.ToString(),
+                description = e.Value.Description,
+                durationMs = (long)e.Value.Duration.TotalMilliseconds,
+            }),
+        };
+        return Results.Json(
+            body,
+            contentType: "application/json",
+            statusCode: report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
+    }
+}

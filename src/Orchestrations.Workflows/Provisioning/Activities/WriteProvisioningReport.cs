@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using CsvHelper;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Options;
+using Orchestrations.Workflows.Provisioning.Models;
+
+namespace Orchestrations.Workflows.Provisioning.Activities;
+
+/// <summary>
+/// Writes the job's per-device outcomes as <c>{jobId}/outcomes.csv</c> and <c>{jobId}/outcomes.json</c> in the report
+/// container. Overwrites: a retry writes the same content.
+/// </summary>
+public sealed class WriteProvisioningReport(BlobServiceClient blobs, IOptions<WorkflowStorageOptions> storage) : TaskActivity<WriteReportInput, ProvisioningReport>
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public override async Task<ProvisioningReport> RunAsync(TaskActivityContext context, WriteReportInput input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        CancellationToken cancellationToken = CancellationToken.None;
+        BlobContainerClient container = blobs.GetBlobContainerClient(storage.Value.ReportContainer);
+        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        string csvName = $"{input.JobId}/outcomes.csv";
+        string jsonName = $"{input.JobId}/outcomes.json";
+        await container.GetBlobClient(csvName).UploadAsync(
+            BinaryData.FromString(ToCsv(input.Outcomes)),
+            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } },
+            cancellationToken).ConfigureAwait(false);
+        await container.GetBlobClient(jsonName).UploadAsync(
+            BinaryData.FromObjectAsJson(new { jobId = input.JobId, cancelled = input.Cancelled, counts = input.Counts, outcomes = input.Outcomes }, Json),
+            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
+            cancellationToken).ConfigureAwait(false);
+        return new ProvisioningReport(container.Name, csvName, jsonName);
+    }
+
+    internal static string ToCsv(IEnumerable<DeviceOutcome> outcomes)
+    {
+        StringBuilder text = new();
+        using (StringWriter writer = new(text, CultureInfo.InvariantCulture))
+        using (CsvWriter csv = CsvWriter.Create(writer, CsvWriterOptions.Default, leaveOpen: true))
+        {
+            csv.WriteRecord(["device", "outcome", "mdn", "state", "servicePlan", "faultCode", "reason"]);
+            foreach (DeviceOutcome o in outcomes)
+            {
+                csv.WriteRecord([o.Device, o.Outcome.ToString(), o.Mdn ?? "", o.State ?? "", o.ServicePlan ?? "", o.FaultCode ?? "", o.Reason ?? ""]);
+            }
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,49 @@
+using Orchestrations.ThingSpace.Models;
+
+namespace Orchestrations.Workflows.Provisioning.Models;
+
+/// <summary>
+/// Input of the activities that submit an asynchronous ThingSpace request for a set of devices.
+/// <paramref name="IdempotencyKey"/> is chosen by the orchestrator (<see cref="ActivityKeys.For"/>): the same for every
+/// retry of one scheduled call, different for every other call, so the submission ledger sends each request once.
+/// </summary>
+public sealed record DeviceRequestInput(string JobId, ActivationSettings Settings, IReadOnlyList<JobDevice> Devices, string IdempotencyKey);
+
+/// <summary>
+/// What an activity that submitted a request returns. <see cref="InDoubt"/> means an earlier attempt of the same task
+/// reached ThingSpace but did not live to record the request id: the devices are not submitted again (that could
+/// activate them twice) and are settled by verification instead.
+/// </summary>
+public sealed record SubmittedRequest(string? RequestId, bool InDoubt = false, string? ErrorCode = null, string? ErrorMessage = null);
+
+/// <summary>Progress of several requests at once.</summary>
+public sealed record RequestProgressInput(IReadOnlyList<string> RequestIds);
+
+public sealed record RequestProgress(string RequestId, int DeviceMessages, bool Completed);
+
+/// <summary>Input of the paged callback reader.</summary>
+public sealed record CallbackPageInput(string RequestId, string? ContinuationToken, int PageSize);
+
+/// <summary>One per-device callback, reduced to what the orchestration decides on.</summary>
+public sealed record DeviceCallbackResult(
+    IReadOnlyList<DeviceId> DeviceIds,
+    bool Succeeded,
+    string? Status,
+    string? FaultCode,
+    string? FaultString,
+    string? ResponseKind,
+    bool? DeviceFound = null,
+    bool? AssociatedWithMtn = null,
+    string? ProductType = null,
+    string? Mdn = null,
+    string? ServicePlan = null);
+
+public sealed record DeviceCallbackPage(IReadOnlyList<DeviceCallbackResult> Results, string? ContinuationToken);
+
+/// <summary>Input of verification: the devices to look up in List Devices Information.</summary>
+public sealed record VerifyDevicesInput(string AccountName, string? GroupName, IReadOnlyList<JobDevice> Devices);
+
+/// <summary>A device as List Devices Information reports it.</summary>
+public sealed record VerifiedDevice(IReadOnlyList<DeviceId> DeviceIds, string? State, string? Mdn, string? ServicePlan);
+
+public sealed record WriteReportInput(string JobId, IReadOnlyList<DeviceOutcome> Outcomes, ProvisioningCounts Counts, bool Cancelled);

@@ -1,0 +1,86 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Orchestrations.Workflows.Provisioning.Models;
+
+namespace Orchestrations.Workflows.Provisioning;
+
+/// <summary>
+/// Provisioning job settings. The timings are copied into each job when it starts. (The report container is
+/// <see cref="WorkflowStorageOptions.ReportContainer"/>.)
+/// <code>
+/// "Provisioning": {
+///   "UploadSettleDelay": "00:05:00", "AvailabilityDeadline": "01:00:00", "UploadDeadline": "01:00:00",
+///   "ActivationDeadline": "1.00:00:00", "MinProgressInterval": "00:00:05", "MaxProgressInterval": "00:05:00",
+///   "MaxDevicesPerRequest": 10000, "ChunkSize": 10000, "MaxParallelChunks": 4, "MaxDevicesPerJob": 100000,
+///   "CallbackPageSize": 500, "DefaultUploadEmailAddress": null
+/// }
+/// </code>
+/// </summary>
+public sealed class ProvisioningOptions
+{
+    public const string SectionName = "Provisioning";
+
+    /// <summary>ThingSpace asks for at least 5 minutes between an upload and the activation.</summary>
+    public TimeSpan UploadSettleDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan AvailabilityDeadline { get; set; } = TimeSpan.FromHours(1);
+
+    public TimeSpan UploadDeadline { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Activations usually complete in minutes, but may take up to 24 hours.</summary>
+    public TimeSpan ActivationDeadline { get; set; } = TimeSpan.FromHours(24);
+
+    public TimeSpan MinProgressInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan MaxProgressInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>ThingSpace takes at most 10,000 devices per activate, upload or availability request.</summary>
+    [Range(1, 10_000)]
+    public int MaxDevicesPerRequest { get; set; } = 10_000;
+
+    [Range(1, 100_000)]
+    public int ChunkSize { get; set; } = 10_000;
+
+    [Range(1, 64)]
+    public int MaxParallelChunks { get; set; } = 4;
+
+    [Range(1, 1_000_000)]
+    public int MaxDevicesPerJob { get; set; } = 100_000;
+
+    [Range(1, 1000)]
+    public int CallbackPageSize { get; set; } = 500;
+
+    /// <summary>Where ThingSpace e-mails upload reports when a job gives no address.</summary>
+    public string? DefaultUploadEmailAddress { get; set; }
+
+    public ProvisioningTimings ToTimings() => new(
+        UploadSettleDelay, AvailabilityDeadline, UploadDeadline, ActivationDeadline, MinProgressInterval, MaxProgressInterval,
+        MaxDevicesPerRequest, ChunkSize, MaxParallelChunks, CallbackPageSize);
+}
+
+internal sealed class ProvisioningOptionsValidator : IValidateOptions<ProvisioningOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ProvisioningOptions options)
+    {
+        List<string> failures = [];
+        Positive(options.UploadSettleDelay, nameof(options.UploadSettleDelay), allowZero: true);
+        Positive(options.AvailabilityDeadline, nameof(options.AvailabilityDeadline));
+        Positive(options.UploadDeadline, nameof(options.UploadDeadline));
+        Positive(options.ActivationDeadline, nameof(options.ActivationDeadline));
+        Positive(options.MinProgressInterval, nameof(options.MinProgressInterval));
+        if (options.MaxProgressInterval < options.MinProgressInterval)
+        {
+            failures.Add("Provisioning:MaxProgressInterval must not be shorter than Provisioning:MinProgressInterval.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void Positive(TimeSpan value, string key, bool allowZero = false)
+        {
+            if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero))
+            {
+                failures.Add($"Provisioning:{key} must be a positive time span (got '{value}').");
+            }
+        }
+    }
+}
