@@ -1,0 +1,180 @@
+using Microsoft.DurableTask;
+using Moq;
+using Orchestrations.Workflows.Callbacks;
+using Orchestrations.Workflows.Devices;
+using Orchestrations.Workflows.Provisioning.Activities;
+using Orchestrations.Workflows.Provisioning.Models;
+
+namespace Orchestrations.Workflows.Tests.Provisioning;
+
+/// <summary>
+/// A Moq'd <see cref="TaskOrchestrationContext"/> (the Durable Task SDK's) that plays ThingSpace's part: each activity answers from a script,
+/// timers fire at once and move the clock, and every call is recorded for the assertions.
+/// </summary>
+internal sealed class ScriptedOrchestrationContext
+{
+    private int _requestCounter;
+    private int _progressReads;
+
+    public ScriptedOrchestrationContext(string instanceId = "job-1")
+    {
+        Mock.SetupGet(c => c.InstanceId).Returns(instanceId);
+        Mock.SetupGet(c => c.CurrentUtcDateTime).Returns(() => Now);
+        Mock.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback((object? s) => Statuses.Add(s));
+        Mock.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
+            .Returns((DateTime at, CancellationToken _) =>
+            {
+                Timers.Add(at);
+                if (at > Now)
+                {
+                    Now = at;
+                }
+
+                return Task.CompletedTask;
+            });
+        Mock.Setup(c => c.WaitForExternalEvent<string>(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Returns((string name, CancellationToken _) => name == ProvisioningEvents.Cancel ? Cancel.Task : name == CallbackEvents.RequestCompleted ? NextWakeUp() : new TaskCompletionSource<string>().Task);
+        Mock.Setup(c => c.CallActivityAsync<SubmittedRequest>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                Record(name, input, options);
+                DeviceRequestInput request = (DeviceRequestInput)input!;
+                return Task.FromResult(name.Name switch
+                {
+                    nameof(CheckDeviceAvailability) => Submit(request, Availability, "availability"),
+                    nameof(UploadDevices) => Submit(request, Upload, "upload"),
+                    nameof(ActivateDevices) => Submit(request, Activate, "activation"),
+                    _ => throw new InvalidOperationException($"Unexpected activity {name}"),
+                });
+            });
+        Mock.Setup(c => c.CallActivityAsync<IReadOnlyList<RequestProgress>>(nameof(ReadRequestProgress), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                Record(name, input, options);
+                RequestProgressInput request = (RequestProgressInput)input!;
+                IReadOnlyList<RequestProgress> progress = [.. request.RequestIds.Select(id => new RequestProgress(
+                    id, Results.TryGetValue(id, out List<DeviceCallbackResult>? r) ? r.Count : 0, IsCompleted(id, ++_progressReads)))];
+                return Task.FromResult(progress);
+            });
+        Mock.Setup(c => c.CallActivityAsync<DeviceCallbackPage>(nameof(ReadDeviceCallbacks), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                Record(name, input, options);
+                CallbackPageInput page = (CallbackPageInput)input!;
+                List<DeviceCallbackResult> all = Results.TryGetValue(page.RequestId, out List<DeviceCallbackResult>? r) ? r : [];
+                int start = page.ContinuationToken is null ? 0 : int.Parse(page.ContinuationToken, System.Globalization.CultureInfo.InvariantCulture);
+                List<DeviceCallbackResult> slice = [.. all.Skip(start).Take(page.PageSize)];
+                string? next = start + slice.Count < all.Count ? (start + slice.Count).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+                return Task.FromResult(new DeviceCallbackPage(slice, next));
+            });
+        Mock.Setup(c => c.CallActivityAsync<IReadOnlyList<VerifiedDevice>>(nameof(VerifyDevices), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                Record(name, input, options);
+                return VerifyFailure is { } failure
+                    ? Task.FromException<IReadOnlyList<VerifiedDevice>>(failure)
+                    : Task.FromResult(Verify((VerifyDevicesInput)input!));
+            });
+        Mock.Setup(c => c.CallActivityAsync<ProvisioningReport>(nameof(WriteProvisioningReport), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                Record(name, input, options);
+                WriteReportInput report = (WriteReportInput)input!;
+                return Task.FromResult(new ProvisioningReport("provisioning-reports", $"{report.JobId}/outcomes.csv", $"{report.JobId}/outcomes.json"));
+            });
+    }
+
+    public Mock<TaskOrchestrationContext> Mock { get; } = new(MockBehavior.Strict);
+
+    public TaskOrchestrationContext Object => Mock.Object;
+
+    public DateTime Now { get; set; } = new(2026, 11, 22, 12, 0, 0, DateTimeKind.Utc);
+
+    public TaskCompletionSource<string> Cancel { get; } = new();
+
+    public List<(string Name, object? Input, TaskOptions? Options)> Calls { get; } = [];
+
+    public List<DateTime> Timers { get; } = [];
+
+    public List<object?> Statuses { get; } = [];
+
+    /// <summary>Callback results per request id (what the inbox holds).</summary>
+    public Dictionary<string, List<DeviceCallbackResult>> Results { get; } = [];
+
+    /// <summary>Per device: the availability answer (default: found, not on a line).</summary>
+    public Func<JobDevice, DeviceCallbackResult?> Availability { get; set; } = d => Success(d, found: true, associated: false);
+
+    public Func<JobDevice, DeviceCallbackResult?> Upload { get; set; } = d => Success(d);
+
+    public Func<JobDevice, DeviceCallbackResult?> Activate { get; set; } = d => Success(d, mdn: "5551230000");
+
+    /// <summary>Overrides the submission answer (rejection, in doubt) per activity name.</summary>
+    public Dictionary<string, SubmittedRequest> SubmissionOverrides { get; } = [];
+
+    /// <summary>Whether a request's completion message has arrived, given the number of progress reads so far.</summary>
+    public Func<string, int, bool> IsCompleted { get; set; } = (_, _) => true;
+
+    /// <summary>What List Devices Information says (default: every device active with its MDN).</summary>
+    public Func<VerifyDevicesInput, IReadOnlyList<VerifiedDevice>> Verify { get; set; } =
+        input => [.. input.Devices.Select(d => new VerifiedDevice(d.DeviceIds, "active", "5551230000", "m2m4G"))];
+
+    public Exception? VerifyFailure { get; set; }
+
+    /// <summary>What a wait for the request-completed event returns (default: never completes).</summary>
+    public Func<Task<string>>? WakeUp { get; set; }
+
+    /// <summary>How many times the orchestration started waiting for the request-completed event.</summary>
+    public int WakeUpWaits { get; private set; }
+
+    /// <summary>The idempotency keys of the submitting activities, in schedule order.</summary>
+    public IEnumerable<string> SubmissionKeys => Calls.Select(c => c.Input).OfType<DeviceRequestInput>().Select(i => i.IdempotencyKey);
+
+    public IEnumerable<(string Name, object? Input, TaskOptions? Options)> CallsTo(string activity) => Calls.Where(c => c.Name == activity);
+
+    public static DeviceCallbackResult Success(JobDevice d, bool? found = null, bool? associated = null, string? mdn = null) =>
+        new(d.DeviceIds, true, "Success", null, null, found is null ? "activateResponse" : "deviceAvailabilityResponse", found, associated, Mdn: mdn);
+
+    public static DeviceCallbackResult Failure(JobDevice d, string code, string text) =>
+        new(d.DeviceIds, false, "Failed", code, text, null);
+
+    private SubmittedRequest Submit(DeviceRequestInput request, Func<JobDevice, DeviceCallbackResult?> answer, string kind)
+    {
+        string activity = kind switch { "availability" => nameof(CheckDeviceAvailability), "upload" => nameof(UploadDevices), _ => nameof(ActivateDevices) };
+        if (SubmissionOverrides.TryGetValue(activity, out SubmittedRequest? forced))
+        {
+            return forced;
+        }
+
+        string requestId = $"{kind}-{++_requestCounter}";
+        Results[requestId] = [.. request.Devices.Select(answer).Where(r => r is not null).Select(r => r!)];
+        return new SubmittedRequest(requestId);
+    }
+
+    private void Record(TaskName name, object? input, TaskOptions? options) => Calls.Add((name.Name, input, options));
+
+    private Task<string> NextWakeUp()
+    {
+        WakeUpWaits++;
+        return WakeUp?.Invoke() ?? new TaskCompletionSource<string>().Task;
+    }
+
+    public static ProvisioningTimings Timings(int maxPerRequest = 10_000, int chunkSize = 10_000, int parallel = 2, int pageSize = 500) => new(
+        UploadSettleDelay: TimeSpan.FromMinutes(5),
+        AvailabilityDeadline: TimeSpan.FromHours(1),
+        UploadDeadline: TimeSpan.FromHours(1),
+        ActivationDeadline: TimeSpan.FromHours(24),
+        MinProgressInterval: TimeSpan.FromSeconds(5),
+        MaxProgressInterval: TimeSpan.FromMinutes(5),
+        MaxDevicesPerRequest: maxPerRequest,
+        ChunkSize: chunkSize,
+        MaxParallelChunks: parallel,
+        CallbackPageSize: pageSize);
+
+    public static ActivationSettings Settings(string? deviceSku = "SKU-1", string? email = "ops@example.com") =>
+        new("0000123456-00001", "m2m4G", "98801", DeviceSku: deviceSku, UploadEmailAddress: email);
+
+    public static ProvisioningJob Job(IReadOnlyList<JobDevice> devices, ProvisioningTimings? timings = null, ActivationSettings? settings = null) =>
+        new("job-1", settings ?? Settings(), timings ?? Timings(), devices, "fingerprint", DateTimeOffset.UnixEpoch);
+
+    public static string Key(JobDevice d) => DeviceKeys.Of(d.DeviceIds);
+}
