@@ -22,7 +22,7 @@ namespace Orchestrations.Durable.Client;
 /// finished <see cref="InvalidOperationException"/> (DTFx would drop the event silently).</item>
 /// </list>
 /// </summary>
-internal sealed class AzureStorageDurableTaskClient : DurableTaskClient
+internal sealed class AzureStorageDurableTaskClient : DurableTaskClient, IDisposable
 {
     private static readonly CoreStatus[] DefaultDedupeStatuses = [CoreStatus.Pending, CoreStatus.Running, CoreStatus.ContinuedAsNew, CoreStatus.Suspended];
     private static readonly TimeSpan FirstPollDelay = TimeSpan.FromMilliseconds(50);
@@ -170,7 +170,12 @@ internal sealed class AzureStorageDurableTaskClient : DurableTaskClient
         return new PurgeResult(result.DeletedInstanceCount, result.IsComplete);
     }
 
+    /// <summary>The service object belongs to the engine (shared with the worker); nothing to release here.</summary>
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    public void Dispose()
+    {
+    }
 
     private async Task<OrchestrationMetadata> PollAsync(string instanceId, bool getInputsAndOutputs, Func<OrchestrationMetadata, bool> done, CancellationToken cancellation)
     {

@@ -66,6 +66,9 @@ internal sealed class DurableTaskEngine : IDisposable
             ExtendedSessionIdleTimeout = TimeSpan.FromSeconds(options.ExtendedSessionIdleTimeoutInSeconds),
             // Durable Functions reports a start over a running instance as an error; DTFx would ignore it silently.
             ThrowExceptionOnInvalidDedupeStatus = true,
+            // DTFx names a worker after the machine; two processes on one machine (tests, make run next to a bench)
+            // would then share partition leases as if they were one worker.
+            WorkerId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}",
         };
         settings.MaxConcurrentTaskActivityWorkItems = options.MaxConcurrentActivityFunctions ?? settings.MaxConcurrentTaskActivityWorkItems;
         settings.MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrentOrchestratorFunctions ?? settings.MaxConcurrentTaskOrchestrationWorkItems;

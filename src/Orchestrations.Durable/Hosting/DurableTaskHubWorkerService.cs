@@ -12,7 +12,7 @@ namespace Orchestrations.Durable.Hosting;
 /// Hosts the registered SDK orchestrators and activities on DTFx's <see cref="TaskHubWorker"/> over the process's
 /// <see cref="DurableTaskEngine"/> service object.
 /// </summary>
-internal sealed partial class DurableTaskHubWorkerService : IHostedService, IAsyncDisposable
+internal sealed partial class DurableTaskHubWorkerService : IHostedService, IAsyncDisposable, IDisposable
 {
     private readonly DurableTaskEngine _engine;
     private readonly DurableTaskRegistry _registry;
@@ -91,6 +91,16 @@ internal sealed partial class DurableTaskHubWorkerService : IHostedService, IAsy
         if (worker is not null)
         {
             await worker.StopAsync(isForced: true).ConfigureAwait(false);
+            worker.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        TaskHubWorker? worker = Interlocked.Exchange(ref _worker, null);
+        if (worker is not null)
+        {
+            worker.StopAsync(isForced: true).GetAwaiter().GetResult();
             worker.Dispose();
         }
     }

@@ -112,7 +112,7 @@ internal static class UnknownTasks
 
     private sealed class UnknownOrchestration(string name) : TaskOrchestration
     {
-        public override Task<string> Execute(OrchestrationContext context, string input) => throw Error("orchestrator", name);
+        public override Task<string> Execute(OrchestrationContext context, string input) => Task.FromException<string>(Error("orchestrator", name));
 
         public override string GetStatus() => null!;
 
@@ -125,24 +125,6 @@ internal static class UnknownTasks
     {
         public override string Run(TaskContext context, string input) => throw Error("activity", name);
 
-        public override Task<string> RunAsync(TaskContext context, string input) => throw Error("activity", name);
-    }
-}
-
-/// <summary>A task name that no registered orchestrator or activity has.</summary>
-public sealed class TaskNotRegisteredException : InvalidOperationException
-{
-    public TaskNotRegisteredException()
-    {
-    }
-
-    public TaskNotRegisteredException(string message)
-        : base(message)
-    {
-    }
-
-    public TaskNotRegisteredException(string message, Exception innerException)
-        : base(message, innerException)
-    {
+        public override Task<string> RunAsync(TaskContext context, string input) => Task.FromException<string>(Error("activity", name));
     }
 }

@@ -1,14 +1,16 @@
+using System.Diagnostics;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orchestrations.Durable.Client;
 using Orchestrations.Durable.Storage;
 using Orchestrations.Testing.Azurite;
 
 namespace Orchestrations.Durable.Tests.Infrastructure;
 
-/// <summary>A real host running the durable worker against the test Azurite, on its own task hub, with fast polling.</summary>
+/// <summary>A real host (worker and client) on DTFx Azure Storage against the shared test Azurite, on its own task hub.</summary>
 internal sealed class DurableTestHost : IAsyncDisposable
 {
     private DurableTestHost(IHost host, string hubName)
@@ -24,51 +26,41 @@ internal sealed class DurableTestHost : IAsyncDisposable
 
     public DurableTaskClient Client { get; }
 
+    /// <summary>Durable Functions' own host.json keys, tuned for short tests (a test hub starts and polls fast).</summary>
     public static Dictionary<string, string?> FastSettings(string hubName) => new()
     {
         ["extensions:durableTask:hubName"] = hubName,
-        ["extensions:durableTask:maxConcurrentActivityFunctions"] = "16",
-        ["extensions:durableTask:maxConcurrentOrchestratorFunctions"] = "16",
+        ["extensions:durableTask:maxConcurrentActivityFunctions"] = "32",
+        ["extensions:durableTask:maxConcurrentOrchestratorFunctions"] = "32",
         ["extensions:durableTask:storageProvider:partitionCount"] = "2",
-        ["extensions:durableTask:storageProvider:minQueuePollingInterval"] = "00:00:00.010",
-        ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.100",
-        ["extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:00:03",
-        ["extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:04",
-        ["extensions:durableTask:storageProvider:nearDueTimerWindow"] = "00:01:00",
-        ["extensions:durableTask:storageProvider:timerPollingInterval"] = "00:00:00.200",
-        ["extensions:durableTask:storageProvider:timerBucketSize"] = "00:00:01",
-        ["extensions:durableTask:storageProvider:pendingStartSweepAge"] = "00:00:10",
-        ["extensions:durableTask:storageProvider:idlePollsPerSecond"] = "100",
+        ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:01",
     };
+
+    /// <summary>A task hub name that is also a valid table and queue name.</summary>
+    public static string NewHubName(AzuriteFixture azurite, string prefix) => "h" + azurite.UniqueName(prefix);
 
     public static async Task<DurableTestHost> StartAsync(
         AzuriteFixture azurite,
         Action<DurableTaskRegistry> tasks,
         Action<Dictionary<string, string?>>? settings = null,
-        IEnumerable<DurableStoragePipelinePolicy>? policies = null,
         string? hubName = null,
         Action<IServiceCollection>? services = null)
     {
-        hubName ??= azurite.UniqueName("hub");
+        hubName ??= NewHubName(azurite, "t");
         Dictionary<string, string?> values = FastSettings(hubName);
         settings?.Invoke(values);
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(values);
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(StorageAccount.FromConnectionString(azurite.ConnectionString));
-        foreach (DurableStoragePipelinePolicy policy in policies ?? [])
-        {
-            builder.Services.AddSingleton(policy);
-        }
-
         services?.Invoke(builder.Services);
-        builder.Services.AddDurableTask(builder.Configuration, tasks);
+        builder.Services.AddDurableTaskAzureStorage(builder.Configuration, tasks);
         IHost host = builder.Build();
         await host.StartAsync();
         return new DurableTestHost(host, hubName);
     }
 
-    /// <summary>Waits for completion with a deadline (a stuck instance fails the test instead of hanging it).</summary>
+    /// <summary>Waits for completion with a deadline: a stuck instance fails the test with its state instead of hanging it.</summary>
     public async Task<OrchestrationMetadata> WaitAsync(string instanceId, TimeSpan? timeout = null)
     {
         using CancellationTokenSource cts = new(timeout ?? TimeSpan.FromSeconds(60));
@@ -86,22 +78,36 @@ internal sealed class DurableTestHost : IAsyncDisposable
     /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes.</summary>
     public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
-        DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        Stopwatch elapsed = Stopwatch.StartNew();
+        TimeSpan limit = timeout ?? TimeSpan.FromSeconds(30);
         while (!await condition())
         {
-            if (DateTime.UtcNow > deadline)
+            if (elapsed.Elapsed > limit)
             {
                 throw new TimeoutException($"Timed out waiting for: {what}");
             }
 
-            await Task.Yield();
-            await Task.Delay(20);
+            await Task.Delay(50);
         }
     }
 
+    /// <summary>Waits until the instance reaches <paramref name="status"/>.</summary>
+    public Task WaitForStatusAsync(string instanceId, OrchestrationRuntimeStatus status, TimeSpan? timeout = null) =>
+        EventuallyAsync(
+            async () => (await Client.GetInstanceAsync(instanceId))?.RuntimeStatus == status,
+            $"{instanceId} to be {status}",
+            timeout);
+
+    /// <summary>Waits until the instance's custom status reads <paramref name="expected"/>.</summary>
+    public Task WaitForCustomStatusAsync(string instanceId, string expected, TimeSpan? timeout = null) =>
+        EventuallyAsync(
+            async () => (await Client.GetInstanceAsync(instanceId))?.ReadCustomStatusAs<string>() == expected,
+            $"{instanceId} custom status '{expected}'",
+            timeout);
+
     public async ValueTask DisposeAsync()
     {
-        using CancellationTokenSource cts = new(TimeSpan.FromSeconds(20));
+        using CancellationTokenSource cts = new(TimeSpan.FromSeconds(30));
         try
         {
             await Host.StopAsync(cts.Token);

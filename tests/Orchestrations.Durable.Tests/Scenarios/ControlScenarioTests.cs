@@ -1,31 +1,49 @@
-using System.Collections.Concurrent;
-using Orchestrations.Durable.Client;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Orchestrations.Durable.Tests.Infrastructure;
 using Orchestrations.Testing.Azurite;
 
 namespace Orchestrations.Durable.Tests.Scenarios;
 
+/// <summary>Client control: terminate, suspend/resume, duplicate starts, restart, query, purge, large payloads.</summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class ControlScenarioTests(AzuriteFixture azurite)
 {
-    private static void Waiter(DurableTaskRegistry r) => r
-        .AddOrchestratorFunc<string, string>("Waiter", async (ctx, _) =>
+    private static int s_runs;
+
+    private static void Tasks(DurableTaskRegistry r) => r
+        .AddActivityFunc<string, string>("Count", (_, x) =>
         {
-            ctx.SetCustomStatus("waiting");
-            return await ctx.WaitForExternalEvent<string>("go");
+            Interlocked.Increment(ref s_runs);
+            return x;
         })
-        .AddOrchestratorFunc<string, string>("ParentOfWaiter", async (ctx, _) =>
+        .AddActivityFunc<string, string>("Echo", (_, x) => x)
+        .AddOrchestratorFunc<string, string>("Once", async (ctx, x) => await ctx.CallActivityAsync<string>("Count", x))
+        .AddOrchestratorFunc<string, string>("Quick", (_, x) => Task.FromResult(x!))
+        .AddOrchestratorFunc<int, int>("SumEvents", async (ctx, n) =>
         {
             ctx.SetCustomStatus("waiting");
-            return await ctx.CallSubOrchestratorAsync<string>("Waiter", "child", new SubOrchestrationOptions(instanceId: ctx.InstanceId + "-child"));
+            int sum = 0;
+            for (int i = 0; i < n; i++)
+            {
+                sum += await ctx.WaitForExternalEvent<int>("add");
+            }
+
+            return sum;
+        })
+        .AddOrchestratorFunc<string, string>("Big", async (ctx, x) =>
+        {
+            string echoed = await ctx.CallActivityAsync<string>("Echo", x);
+            string e = await ctx.WaitForExternalEvent<string>("big");
+            return echoed.Length + ":" + e.Length + ":" + e[..3];
         });
 
     [Fact]
     public async Task Terminate_RunningInstance_TerminatedWithOutput()
     {
-        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, Waiter);
-        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync("Waiter", "x");
-        await host.Client.WaitForInstanceStartAsync(id);
+        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, Tasks);
+        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync("SumEvents", 3);
+        await host.WaitForCustomStatusAsync(id, "waiting");
 
         await host.Client.TerminateInstanceAsync(id, "stopped by test");
         OrchestrationMetadata done = await host.WaitAsync(id);
@@ -35,195 +53,108 @@ public sealed class ControlScenarioTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Terminate_PendingInstance_TerminatedWithoutRunning()
-    {
-        int runs = 0;
-        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, r => r.AddOrchestratorFunc<string, string>("Later", (_, _) =>
-        {
-            Interlocked.Increment(ref runs);
-            return Task.FromResult("ran");
-        }));
-        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync("Later", "x", new StartOrchestrationOptions(StartAt: DateTimeOffset.UtcNow.AddMinutes(10)));
-        Assert.Equal(OrchestrationRuntimeStatus.Pending, (await host.Client.GetInstanceAsync(id))?.RuntimeStatus);
-
-        await host.Client.TerminateInstanceAsync(id, "never mind");
-        OrchestrationMetadata done = await host.WaitAsync(id);
-
-        Assert.Equal(OrchestrationRuntimeStatus.Terminated, done.RuntimeStatus);
-        Assert.Equal(0, runs);
-    }
-
-    [Fact]
-    public async Task Terminate_Recursive_TerminatesRunningChild()
-    {
-        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, Waiter);
-        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync("ParentOfWaiter", "x");
-        await DurableTestHost.EventuallyAsync(async () => (await host.Client.GetInstanceAsync(id + "-child"))?.RuntimeStatus == OrchestrationRuntimeStatus.Running, "the child to run");
-
-        await host.Client.TerminateInstanceAsync(id, "all of it", recursive: true);
-
-        Assert.Equal(OrchestrationRuntimeStatus.Terminated, (await host.WaitAsync(id)).RuntimeStatus);
-        Assert.Equal(OrchestrationRuntimeStatus.Terminated, (await host.WaitAsync(id + "-child")).RuntimeStatus);
-    }
-
-    [Fact]
     public async Task SuspendResume_EventsWhileSuspended_DeliveredAfterResume()
     {
-        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, r => r
-            .AddOrchestratorFunc<string, string>("TwoEvents", async (ctx, _) =>
-            {
-                string a = await ctx.WaitForExternalEvent<string>("a");
-                ctx.SetCustomStatus("got a");
-                string b = await ctx.WaitForExternalEvent<string>("b");
-                return a + b;
-            }));
-        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync("TwoEvents", "x");
-        await host.Client.WaitForInstanceStartAsync(id);
+        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, Tasks);
+        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync("SumEvents", 3);
+        await host.WaitForCustomStatusAsync(id, "waiting");
 
-        await host.Client.SuspendInstanceAsync(id, "maintenance");
-        await DurableTestHost.EventuallyAsync(async () => (await host.Client.GetInstanceAsync(id))?.RuntimeStatus == OrchestrationRuntimeStatus.Suspended, "Suspended");
-        await host.Client.RaiseEventAsync(id, "a", "1");
-        await host.Client.RaiseEventAsync(id, "b", "2");
-        // Both events reached the instance (history) but the code did not see them while suspended.
-        await DurableTestHost.EventuallyAsync(async () => await CountEventsInHistoryAsync(host.HubName, id) >= 2, "events recorded while suspended");
-        OrchestrationMetadata? suspended = await host.Client.GetInstanceAsync(id);
-        Assert.Equal(OrchestrationRuntimeStatus.Suspended, suspended?.RuntimeStatus);
-        Assert.Null(suspended?.SerializedCustomStatus);
+        await host.Client.SuspendInstanceAsync(id, "pause");
+        await host.WaitForStatusAsync(id, OrchestrationRuntimeStatus.Suspended);
+        await Task.WhenAll(Enumerable.Range(1, 3).Select(i => host.Client.RaiseEventAsync(id, "add", i)));
+        Assert.Equal(OrchestrationRuntimeStatus.Suspended, (await host.Client.GetInstanceAsync(id))!.RuntimeStatus);
 
-        await host.Client.ResumeInstanceAsync(id, "done");
+        await host.Client.ResumeInstanceAsync(id, "go on");
         OrchestrationMetadata done = await host.WaitAsync(id);
 
-        Assert.Equal("12", done.ReadOutputAs<string>());
-    }
-
-    [Fact]
-    public async Task Start_TenConcurrentWithOneInstanceId_ExactlyOneExecutionRuns()
-    {
-        int runs = 0;
-        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, r => r.AddOrchestratorFunc<int, int>("Once", (ctx, x) =>
-        {
-            if (!ctx.IsReplaying)
-            {
-                Interlocked.Increment(ref runs);
-            }
-
-            return Task.FromResult(x);
-        }));
-
-        const string id = "single-instance";
-        Task<string>[] starts = [.. Enumerable.Range(0, 10).Select(i => Task.Run(() => host.Client.ScheduleNewOrchestrationInstanceAsync("Once", i, new StartOrchestrationOptions(id))))];
-        int succeeded = 0;
-        int rejected = 0;
-        foreach (Task<string> start in starts)
-        {
-            try
-            {
-                await start;
-                succeeded++;
-            }
-            catch (InvalidOperationException)
-            {
-                rejected++;
-            }
-        }
-
-        OrchestrationMetadata done = await host.WaitAsync(id);
-        Assert.Equal(1, succeeded);
-        Assert.Equal(9, rejected);
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
-        Assert.Equal(1, runs);
+        Assert.Equal(6, done.ReadOutputAs<int>());
     }
 
     [Fact]
-    public async Task Start_OverCompletedInstance_StartsNewExecution()
+    public async Task Start_TenConcurrentWithOneInstanceId_ExactlyOneRunsAndTheOthersSeeAnError()
     {
-        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, r => r.AddOrchestratorFunc<int, int>("Echo", (_, x) => Task.FromResult(x)));
-        const string id = "restartable";
-        await host.Client.ScheduleNewOrchestrationInstanceAsync("Echo", 1, new StartOrchestrationOptions(id));
-        OrchestrationMetadata first = await host.WaitAsync(id);
+        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, Tasks);
+        string id = "dup-" + host.HubName;
+        int before = Volatile.Read(ref s_runs);
 
-        await host.Client.ScheduleNewOrchestrationInstanceAsync("Echo", 2, new StartOrchestrationOptions(id));
-        await DurableTestHost.EventuallyAsync(async () => (await host.Client.GetInstanceAsync(id))?.ExecutionId != first.ExecutionId, "the new execution");
-        OrchestrationMetadata second = await host.WaitAsync(id);
-
-        Assert.Equal(1, first.ReadOutputAs<int>());
-        Assert.Equal(2, second.ReadOutputAs<int>());
-        Assert.NotEqual(first.ExecutionId, second.ExecutionId);
-    }
-
-    [Fact]
-    public async Task Start_OverRunningInstance_Rejected()
-    {
-        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, Waiter);
-        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync("Waiter", "x");
-
-        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            host.Client.ScheduleNewOrchestrationInstanceAsync("Waiter", "y", new StartOrchestrationOptions(id)));
-
-        Assert.Contains(id, error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task RetryPolicy_TransientFailures_RetriesWithDurableBackoffUntilSuccess()
-    {
-        ConcurrentQueue<DateTime> attempts = new();
-        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, r => r
-            .AddActivityFunc<int, int>("Flaky", (_, x) =>
-            {
-                attempts.Enqueue(DateTime.UtcNow);
-                return attempts.Count < 3 ? throw new TimeoutException("try again") : Task.FromResult(x);
-            })
-            .AddOrchestratorFunc<int, int>("Retrying", (ctx, x) =>
-                ctx.CallActivityAsync<int>("Flaky", x, TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(1), backoffCoefficient: 2)))));
-
-        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync("Retrying", 7);
+        Task<string>[] starts = [.. Enumerable.Range(0, 10).Select(i => Task.Run(() => host.Client.ScheduleNewOrchestrationInstanceAsync("Once", $"run{i}", new StartOrchestrationOptions(id))))];
+        await Task.WhenAll(starts.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
         OrchestrationMetadata done = await host.WaitAsync(id);
 
-        Assert.Equal(7, done.ReadOutputAs<int>());
-        DateTime[] times = [.. attempts];
-        Assert.Equal(3, times.Length);
-        Assert.True(times[1] - times[0] >= TimeSpan.FromSeconds(0.9), $"first retry after {(times[1] - times[0]).TotalMilliseconds} ms");
-        Assert.True(times[2] - times[1] >= TimeSpan.FromSeconds(1.9), $"second retry after {(times[2] - times[1]).TotalMilliseconds} ms");
+        Assert.Equal(1, starts.Count(t => t.IsCompletedSuccessfully));
+        Assert.All(starts.Where(t => t.IsFaulted), t => Assert.IsAssignableFrom<InvalidOperationException>(t.Exception!.InnerException));
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal(done.ReadInputAs<string>(), done.ReadOutputAs<string>());
+        Assert.Equal(1, Volatile.Read(ref s_runs) - before);
     }
 
     [Fact]
-    public async Task RetryPolicy_HandleFailureRejects_StopsAfterFirstAttempt()
+    public async Task Start_OverCompletedInstance_StartsNewExecution_OverRunningInstance_Rejected()
     {
-        int attempts = 0;
-        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, r => r
-            .AddActivityFunc<int, int>("Invalid", (_, _) =>
-            {
-                Interlocked.Increment(ref attempts);
-                throw new ArgumentException("not retryable");
-            })
-            .AddOrchestratorFunc<int, int>("NoRetry", (ctx, x) =>
-                ctx.CallActivityAsync<int>("Invalid", x, TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(1))
-                {
-                    HandleFailure = failure => !failure.IsCausedBy<ArgumentException>(),
-                }))));
+        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, Tasks);
+        string id = "restart-" + host.HubName;
+        await host.Client.ScheduleNewOrchestrationInstanceAsync("Quick", "first", new StartOrchestrationOptions(id));
+        Assert.Equal("first", (await host.WaitAsync(id)).ReadOutputAs<string>());
 
-        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync("NoRetry", 1);
-        OrchestrationMetadata done = await host.WaitAsync(id);
+        await host.Client.ScheduleNewOrchestrationInstanceAsync("Quick", "second", new StartOrchestrationOptions(id));
+        Assert.Equal("second", (await host.WaitAsync(id)).ReadOutputAs<string>());
 
-        Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
-        Assert.Equal(1, attempts);
-        Assert.Equal(typeof(TaskFailedException).FullName, done.FailureDetails?.ErrorType);
-        Assert.Equal(typeof(ArgumentException).FullName, done.FailureDetails?.InnerFailure?.ErrorType);
+        string running = "running-" + host.HubName;
+        await host.Client.ScheduleNewOrchestrationInstanceAsync("SumEvents", 1, new StartOrchestrationOptions(running));
+        InvalidOperationException error = await Assert.ThrowsAnyAsync<InvalidOperationException>(
+            () => host.Client.ScheduleNewOrchestrationInstanceAsync("SumEvents", 1, new StartOrchestrationOptions(running)));
+        Assert.Contains(running, error.Message, StringComparison.Ordinal);
     }
 
-    private async Task<int> CountEventsInHistoryAsync(string hubName, string instanceId)
+    [Fact]
+    public async Task LargePayloads_OneMegabyteInputOutputAndEvent_RoundTripAndArePurged()
     {
-        Azure.Data.Tables.TableClient history = new(azurite.ConnectionString, hubName + "History");
-        int count = 0;
-        await foreach (Azure.Data.Tables.TableEntity row in history.QueryAsync<Azure.Data.Tables.TableEntity>(e => e.PartitionKey == instanceId))
+        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, Tasks);
+        string input = new('i', 1024 * 1024);
+        string payload = "evt" + new string('e', 1024 * 1024);
+
+        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync("Big", input);
+        await host.Client.RaiseEventAsync(id, "big", payload);
+        OrchestrationMetadata done = await host.WaitAsync(id);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        Assert.Equal($"{input.Length}:{payload.Length}:evt", done.ReadOutputAs<string>());
+        Assert.Equal(input, done.ReadInputAs<string>());
+
+        PurgeResult purged = await host.Client.PurgeInstanceAsync(id);
+        Assert.Equal(1, purged.PurgedInstanceCount);
+        Assert.Null(await host.Client.GetInstanceAsync(id));
+    }
+
+    [Fact]
+    public async Task QueryAndPurge_ByStatusPrefixAndPaging_EveryMatchOnceAndOnlyFinishedPurged()
+    {
+        await using DurableTestHost host = await DurableTestHost.StartAsync(azurite, Tasks);
+        DateTimeOffset from = DateTimeOffset.UtcNow.AddMinutes(-1);
+        string[] done = await Task.WhenAll(Enumerable.Range(0, 25).Select(i =>
+            host.Client.ScheduleNewOrchestrationInstanceAsync("Quick", $"q{i}", new StartOrchestrationOptions($"q-{i:D2}"))));
+        string waiting = await host.Client.ScheduleNewOrchestrationInstanceAsync("SumEvents", 1, new StartOrchestrationOptions("q-waiting"));
+        await Task.WhenAll(done.Select(id => host.WaitAsync(id)));
+        await host.WaitForCustomStatusAsync(waiting, "waiting");
+
+        List<Page<OrchestrationMetadata>> pages = [];
+        OrchestrationQuery query = new(Statuses: [OrchestrationRuntimeStatus.Completed], InstanceIdPrefix: "q-", PageSize: 10, FetchInputsAndOutputs: true);
+        await foreach (Page<OrchestrationMetadata> page in host.Client.GetAllInstancesAsync(query).AsPages())
         {
-            string? events = row.GetString("Events");
-            if (events is not null)
-            {
-                count += System.Text.RegularExpressions.Regex.Count(events, "\"kind\":\"EventRaised\"");
-            }
+            pages.Add(page);
         }
 
-        return count;
+        string[] found = [.. pages.SelectMany(p => p.Values).Select(m => m.InstanceId).Order(StringComparer.Ordinal)];
+        Assert.Equal(done.Order(StringComparer.Ordinal), found);
+        Assert.True(pages.Count >= 3, $"{pages.Count} pages of at most 10");
+        Assert.All(pages, p => Assert.True(p.Values.Count <= 10));
+        Assert.All(pages.SelectMany(p => p.Values), m => Assert.Equal("q" + m.InstanceId[2..].TrimStart('0').PadLeft(1, '0'), m.ReadOutputAs<string>()));
+
+        PurgeResult purged = await host.Client.PurgeAllInstancesAsync(new PurgeInstancesFilter(from, null, [OrchestrationRuntimeStatus.Completed]));
+
+        Assert.Equal(25, purged.PurgedInstanceCount);
+        Assert.Null(await host.Client.GetInstanceAsync(done[0]));
+        Assert.Equal(OrchestrationRuntimeStatus.Running, (await host.Client.GetInstanceAsync(waiting))!.RuntimeStatus);
     }
 }
