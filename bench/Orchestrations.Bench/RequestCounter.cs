@@ -4,7 +4,7 @@ using Azure.Core.Pipeline;
 
 namespace Orchestrations.Bench;
 
-/// <summary>Counts storage requests by kind (every attempt, retries included).</summary>
+/// <summary>Counts the engine's storage requests by kind (every attempt, retries included).</summary>
 internal sealed class RequestCounter : HttpPipelinePolicy
 {
     private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
@@ -29,14 +29,15 @@ internal sealed class RequestCounter : HttpPipelinePolicy
 
     private void Count(Request request) => _counts.AddOrUpdate(Kind(request), 1, (_, n) => n + 1);
 
+    /// <summary>A readable kind from the request line: service by the Azurite port layout is not known here, so by URL shape.</summary>
     private static string Kind(Request request)
     {
         string path = request.Uri.Path;
+        string query = request.Uri.Query;
         string method = request.Method.ToString();
-        int port = request.Uri.Port;
         if (path.EndsWith("/$batch", StringComparison.Ordinal))
         {
-            return "table transaction";
+            return "table batch";
         }
 
         if (path.Contains("/messages", StringComparison.Ordinal))
@@ -51,21 +52,29 @@ internal sealed class RequestCounter : HttpPipelinePolicy
             };
         }
 
-        if (path.Contains('(', StringComparison.Ordinal) || path.EndsWith("()", StringComparison.Ordinal))
+        if (path.Contains('(', StringComparison.Ordinal))
         {
             bool point = path.Contains("PartitionKey=", StringComparison.Ordinal);
             return method switch
             {
                 "GET" => point ? "table point read" : "table query",
-                "PUT" or "MERGE" or "PATCH" => "table upsert",
+                "PUT" or "MERGE" or "PATCH" => "table upsert/update",
                 "POST" => "table insert",
                 "DELETE" => "table delete",
                 _ => "table " + method,
             };
         }
 
-        return request.Headers.TryGetValue("x-ms-blob-type", out _) || path.Contains("-payloads", StringComparison.Ordinal)
-            ? "blob " + method
-            : $"other {method} (port {port})";
+        if (query.Contains("comp=lease", StringComparison.Ordinal))
+        {
+            return "blob lease";
+        }
+
+        if (query.Contains("restype=container", StringComparison.Ordinal) || query.Contains("comp=metadata", StringComparison.Ordinal))
+        {
+            return "blob/queue metadata " + method;
+        }
+
+        return "blob/queue " + method;
     }
 }
