@@ -65,6 +65,12 @@ internal sealed class RequestCounter : HttpPipelinePolicy
             };
         }
 
+        if (method == "POST")
+        {
+            // Blob and queue requests never POST outside /messages: a POST to a table's root inserts an entity.
+            return "table insert";
+        }
+
         if (query.Contains("comp=lease", StringComparison.Ordinal))
         {
             return "blob lease";

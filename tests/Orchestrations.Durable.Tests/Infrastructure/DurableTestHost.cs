@@ -87,7 +87,7 @@ internal sealed class DurableTestHost : IAsyncDisposable
                 throw new TimeoutException($"Timed out waiting for: {what}");
             }
 
-            await Task.Delay(50);
+            await Task.Delay(200);
         }
     }
 
