@@ -1,0 +1,217 @@
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Options;
+using Moq;
+using Orchestrations.Testing.Azurite;
+using Orchestrations.ThingSpace;
+using Orchestrations.ThingSpace.Callbacks;
+using Orchestrations.ThingSpace.Models;
+using Orchestrations.Workflows.Callbacks;
+using Orchestrations.Workflows.Provisioning.Activities;
+using Orchestrations.Workflows.Provisioning.Models;
+using Orchestrations.Workflows.Tests.Callbacks;
+
+namespace Orchestrations.Workflows.Tests.Provisioning;
+
+/// <summary>
+/// The activities as the worker runs them (a fresh instance per invocation, the SDK's activity context), over
+/// Azurite and a Moq'd ThingSpace client. "Never activated twice" holds across invocations of one scheduled call.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class ProvisioningActivitiesTests
+{
+    private readonly AzuriteFixture _azurite;
+    private readonly WorkflowStorageOptions _storage = TestStorage.Unique();
+    private readonly Mock<IThingSpaceClient> _thingSpace = new(MockBehavior.Strict);
+    private readonly CallbackInbox _inbox;
+    private readonly SubmissionLedger _ledger;
+    private int _activations;
+
+    public ProvisioningActivitiesTests(AzuriteFixture azurite)
+    {
+        _azurite = azurite;
+        TableServiceClient tables = new(azurite.ConnectionString);
+        _inbox = new CallbackInbox(tables, _storage, TimeProvider.System);
+        _ledger = new SubmissionLedger(tables, _storage, _inbox, TimeProvider.System);
+        _thingSpace.Setup(t => t.ActivateServiceForDevicesAsync(It.IsAny<CarrierActivateRequest>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(() => new DeviceManagementResult { RequestId = $"act-{++_activations}-{Guid.NewGuid():N}" });
+    }
+
+    private static TaskActivityContext Context(string instanceId = "job-1")
+    {
+        Mock<TaskActivityContext> context = new();
+        context.SetupGet(c => c.InstanceId).Returns(instanceId);
+        context.SetupGet(c => c.Name).Returns(new TaskName(nameof(ActivateDevices)));
+        return context.Object;
+    }
+
+    private static DeviceRequestInput Input(int step, int devices = 2) =>
+        new("job-1", ScriptedOrchestrationContext.Settings(), TestDevices.Devices(devices), ActivityKeys.For("job-1", step, nameof(ActivateDevices)));
+
+    private Task<SubmittedRequest> ActivateAsync(DeviceRequestInput input) =>
+        new ActivateDevices(_thingSpace.Object, _ledger).RunAsync(Context(), input);
+
+    [Fact]
+    public async Task ActivateDevices_SameScheduledCallRunTwice_ThingSpaceActivatesOnceAndBothReturnTheRequest()
+    {
+        DeviceRequestInput input = Input(step: 3);
+
+        SubmittedRequest first = await ActivateAsync(input);
+        SubmittedRequest again = await ActivateAsync(input);
+
+        Assert.Equal(1, _activations);
+        Assert.NotNull(first.RequestId);
+        Assert.Equal(first.RequestId, again.RequestId);
+        Assert.Equal("job-1", await _inbox.FindRouteAsync(first.RequestId!));
+    }
+
+    [Fact]
+    public async Task ActivateDevices_TwoScheduledCalls_EachActivatesItsOwnBatch()
+    {
+        SubmittedRequest first = await ActivateAsync(Input(step: 3));
+        SubmittedRequest second = await ActivateAsync(Input(step: 4));
+
+        Assert.Equal(2, _activations);
+        Assert.NotEqual(first.RequestId, second.RequestId);
+    }
+
+    [Fact]
+    public async Task ActivateDevices_FirstRunDiedMidCall_TheRetryIsInDoubtAndNeverActivatesAgain()
+    {
+        DeviceRequestInput input = Input(step: 5);
+        _thingSpace.Setup(t => t.ActivateServiceForDevicesAsync(It.IsAny<CarrierActivateRequest>(), It.IsAny<CancellationToken>()))
+            .Returns(() =>
+            {
+                _activations++;
+                throw new TaskCanceledException("the worker stopped mid-call");
+            });
+        await Assert.ThrowsAsync<TaskCanceledException>(() => ActivateAsync(input));
+
+        SubmittedRequest retried = await ActivateAsync(input);
+
+        Assert.True(retried.InDoubt);
+        Assert.Null(retried.RequestId);
+        Assert.Equal(1, _activations);
+    }
+
+    [Fact]
+    public async Task ActivateDevices_SendsTheJobSettingsAndDevices()
+    {
+        CarrierActivateRequest? sent = null;
+        _thingSpace.Setup(t => t.ActivateServiceForDevicesAsync(It.IsAny<CarrierActivateRequest>(), It.IsAny<CancellationToken>()))
+            .Callback((CarrierActivateRequest r, CancellationToken _) => sent = r)
+            .ReturnsAsync(new DeviceManagementResult { RequestId = "req-" + Guid.NewGuid().ToString("N") });
+
+        await ActivateAsync(Input(step: 1, devices: 3));
+
+        Assert.NotNull(sent);
+        Assert.Equal(("0000123456-00001", "m2m4G", "98801"), (sent.AccountName, sent.ServicePlan, sent.MdnZipCode));
+        Assert.Equal(TestDevices.Devices(3).Select(d => d.Key), sent.Devices.Select(d => Orchestrations.Workflows.Devices.DeviceKeys.Of(d.DeviceIds)));
+    }
+
+    [Fact]
+    public async Task CheckDeviceAvailability_ServerErrorThenRetry_CallsAgainBecauseItIsARead()
+    {
+        int calls = 0;
+        _thingSpace.Setup(t => t.CheckDevicesAvailabilityForActivationAsync(It.IsAny<DeviceActivationRequest>(), It.IsAny<CancellationToken>()))
+            .Returns(() => ++calls == 1
+                ? throw new ThingSpaceRequestFailedException(503, null, null, "CheckDevicesAvailabilityForActivation", "down")
+                : Task.FromResult(new DeviceManagementResult { RequestId = "avail-" + Guid.NewGuid().ToString("N") }));
+        DeviceRequestInput input = Input(step: 1) with { IdempotencyKey = ActivityKeys.For("job-1", 1, nameof(CheckDeviceAvailability)) };
+        CheckDeviceAvailability activity = new(_thingSpace.Object, _ledger);
+
+        await Assert.ThrowsAsync<ThingSpaceRetryLaterException>(() => activity.RunAsync(Context(), input));
+        SubmittedRequest retried = await activity.RunAsync(Context(), input);
+
+        Assert.NotNull(retried.RequestId);
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public async Task ReadRequestProgressAndCallbacks_FromTheInbox_CountsAndReducedResults()
+    {
+        string requestId = Guid.NewGuid().ToString();
+        foreach (int n in new[] { 1, 2, 3 })
+        {
+            await _inbox.StoreAsync(ThingSpaceCallback.Parse(System.Text.Encoding.UTF8.GetBytes(ThingSpaceCallbackHandlerTests.DeviceMessage(requestId, TestDevices.Imei(n)))));
+        }
+
+        IReadOnlyList<RequestProgress> progress = await new ReadRequestProgress(_inbox).RunAsync(Context(), new RequestProgressInput([requestId]));
+        DeviceCallbackPage page = await new ReadDeviceCallbacks(_inbox).RunAsync(Context(), new CallbackPageInput(requestId, null, 2));
+        DeviceCallbackPage rest = await new ReadDeviceCallbacks(_inbox).RunAsync(Context(), new CallbackPageInput(requestId, page.ContinuationToken, 2));
+
+        RequestProgress only = Assert.Single(progress);
+        Assert.Equal((3, false), (only.DeviceMessages, only.Completed));
+        Assert.Equal(2, page.Results.Count);
+        Assert.NotNull(page.ContinuationToken);
+        Assert.Single(rest.Results);
+        Assert.Null(rest.ContinuationToken);
+        Assert.All(page.Results.Concat(rest.Results), r => Assert.Equal((true, "5551234567", "m2m4G"), (r.Succeeded, r.Mdn, r.ServicePlan)));
+    }
+
+    [Fact]
+    public async Task VerifyDevices_FewDevices_LookedUpOneByOneAndOnlyTheJobsKept()
+    {
+        List<JobDevice> devices = TestDevices.Devices(2);
+        _thingSpace.Setup(t => t.ListDevicesInformationAsync(It.IsAny<AccountDeviceListRequest>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((AccountDeviceListRequest r, CancellationToken _) => new AccountDeviceListResult
+            {
+                Devices =
+                [
+                    new ThingSpaceDevice
+                    {
+                        DeviceIds = [r.DeviceId!, new DeviceId { Kind = "mdn", Id = "5550001111" }],
+                        CarrierInformations = [new CarrierInformation { State = "active", ServicePlan = "m2m4G" }],
+                    },
+                    new ThingSpaceDevice { DeviceIds = [new DeviceId { Kind = "imei", Id = TestDevices.Imei(99) }] },
+                ],
+            });
+
+        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(_thingSpace.Object).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
+
+        Assert.Equal(2, verified.Count);
+        Assert.All(verified, v => Assert.Equal(("active", "5550001111", "m2m4G"), (v.State, v.Mdn, v.ServicePlan)));
+        _thingSpace.Verify(t => t.ListDevicesInformationAsync(It.IsAny<AccountDeviceListRequest>(), It.IsAny<CancellationToken>()), Times.Exactly(2));
+    }
+
+    [Fact]
+    public async Task VerifyDevices_ManyDevices_PagesTheAccountOnce()
+    {
+        List<JobDevice> devices = TestDevices.Devices(VerifyDevices.SingleLookupLimit + 1);
+        _thingSpace.Setup(t => t.ListAllDevicesAsync(It.IsAny<AccountDeviceListRequest>(), It.IsAny<CancellationToken>()))
+            .Returns(ListAsync(devices.Select(d => new ThingSpaceDevice { DeviceIds = d.DeviceIds }).Append(new ThingSpaceDevice { DeviceIds = [new DeviceId { Kind = "imei", Id = TestDevices.Imei(99) }] })));
+
+        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(_thingSpace.Object).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
+
+        Assert.Equal(devices.Count, verified.Count);
+        _thingSpace.Verify(t => t.ListAllDevicesAsync(It.IsAny<AccountDeviceListRequest>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task WriteProvisioningReport_CsvAndJsonInTheConfiguredContainer()
+    {
+        BlobServiceClient blobs = new(_azurite.ConnectionString);
+        DeviceOutcome[] outcomes = [new("imei:1", DeviceOutcomeKind.Activated, Mdn: "5550001111"), new("imei:2", DeviceOutcomeKind.Failed, FaultCode: "E1", Reason: "no, \"really\"")];
+        WriteProvisioningReport activity = new(blobs, Options.Create(_storage));
+
+        ProvisioningReport report = await activity.RunAsync(Context(), new WriteReportInput("job-9", outcomes, ProvisioningCounts.FromOutcomes(outcomes), false));
+
+        Assert.Equal((_storage.ReportContainer, "job-9/outcomes.csv", "job-9/outcomes.json"), (report.Container, report.CsvBlob, report.JsonBlob));
+        BlobContainerClient container = blobs.GetBlobContainerClient(_storage.ReportContainer);
+        string csv = (await container.GetBlobClient(report.CsvBlob).DownloadContentAsync()).Value.Content.ToString();
+        Assert.StartsWith("device,outcome,mdn,state,servicePlan,faultCode,reason", csv, StringComparison.Ordinal);
+        Assert.Contains("imei:2,Failed,,,,E1,\"no, \"\"really\"\"\"", csv, StringComparison.Ordinal);
+        string json = (await container.GetBlobClient(report.JsonBlob).DownloadContentAsync()).Value.Content.ToString();
+        Assert.Contains("\"outcome\": \"Activated\"", json, StringComparison.Ordinal);
+    }
+
+    private static async IAsyncEnumerable<ThingSpaceDevice> ListAsync(IEnumerable<ThingSpaceDevice> devices)
+    {
+        foreach (ThingSpaceDevice device in devices)
+        {
+            await Task.Yield();
+            yield return device;
+        }
+    }
+}
