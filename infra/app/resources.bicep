@@ -1,6 +1,22 @@
-// Resource-group part of main.bicep. Secrets (ThingSpace key/secret/password, API key, callback password) live in
-// Key Vault; the web app reads them through Key Vault references with its managed identity. Nothing here holds a
-// secret value: an operator sets them once with `az keyvault secret set` (see README "Deploying to Azure").
+// Resource-group part of main.bicep: the Function App on Flex Consumption and what it reaches.
+//
+// Plan: Flex Consumption (FC1) runs dotnet-isolated 10.0, scales to zero, supports Durable Functions on Azure
+// Storage and virtual network integration, and deploys from a blob container with the app's identity. Elastic
+// Premium is not needed: nothing here asks for deployment slots, Windows, or a warm minimum instance.
+//
+// Network: the app is integrated with a subnet delegated to Microsoft.App/environments (what Flex requires). That
+// subnet has service endpoints for Storage and Key Vault, and both services deny every other network
+// (networkAcls.defaultAction Deny, no trusted-service bypass), except operatorIpAddress when given. Service
+// endpoints close the data plane as firmly as private endpoints for this app, at no cost and without private DNS
+// zones; the trade-off is that the services keep a public DNS name and refuse (rather than do not route) outside
+// traffic, and the operator needs an allowed IP to set secrets or browse the task hub. Flex routes the app's
+// outbound traffic, Key Vault reference resolution and the deployment-package download through the integrated
+// subnet. The site itself stays public: ThingSpace posts callbacks to it, and the management routes need a
+// function key.
+//
+// Secrets (ThingSpace key/secret/username/password, API key, callback password) live in Key Vault; the app reads them
+// through Key Vault references with the user-assigned identity. Nothing here holds a secret value: an operator sets
+// them with `az keyvault secret set` (README "Deploy to Azure").
 
 param location string
 param tags object
@@ -8,14 +24,21 @@ param tags object
 @maxLength(13)
 @description('uniqueString() of the subscription, environment and region.')
 param resourceToken string
+param principalId string
+param principalType string
+param operatorIpAddress string
 param thingSpaceAccountName string
 param thingSpaceBaseUrl string
 param thingSpaceOAuthUrl string
-param appServicePlanSku string
+param instanceMemoryMB int
+param maximumInstanceCount int
 param storageSku string
 
 var abbrs = loadJsonContent('../abbreviations.json')
-var webAppName = '${abbrs.webApp}orchestrations-${resourceToken}'
+var functionAppName = '${abbrs.functionApp}orchestrations-${resourceToken}'
+var deploymentContainerName = 'app-package-${resourceToken}'
+var appSubnetName = 'app'
+var operatorIpRules = empty(operatorIpAddress) ? [] : [ operatorIpAddress ]
 
 // Built-in role definition ids.
 var roles = {
@@ -23,8 +46,12 @@ var roles = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
+
+// A Key Vault reference: the secret's value never appears in the template, the site config or the deployment history.
+func secretRef(vaultName string, secretName string) string => '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretName})'
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: '${abbrs.managedIdentity}orchestrations-${resourceToken}'
@@ -32,7 +59,34 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
   tags: tags
 }
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+// The subnet is declared inside the virtual network so that a redeployment never removes it.
+resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
+  name: '${abbrs.virtualNetwork}${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    addressSpace: { addressPrefixes: [ '10.0.0.0/16' ] }
+    subnets: [
+      {
+        name: appSubnetName
+        properties: {
+          addressPrefix: '10.0.0.0/24'
+          delegations: [
+            { name: 'flex-consumption', properties: { serviceName: 'Microsoft.App/environments' } }
+          ]
+          serviceEndpoints: [
+            { service: 'Microsoft.Storage', locations: [ location ] }
+            { service: 'Microsoft.KeyVault', locations: [ '*' ] }
+          ]
+        }
+      }
+    ]
+  }
+}
+
+var appSubnetId = vnet.properties.subnets[0].id
+
+resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
   name: '${abbrs.storageAccount}${resourceToken}'
   location: location
   tags: tags
@@ -45,18 +99,59 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     accessTier: 'Hot'
+    // 'Enabled' is what service endpoints and IP rules need; the ACL below is what closes the account.
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Deny'
+      bypass: 'None'
+      virtualNetworkRules: [ { id: appSubnetId, action: 'Allow' } ]
+      ipRules: [for ip in operatorIpRules: { value: ip, action: 'Allow' }]
+    }
   }
 }
 
-resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in [ roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor ]: {
-  name: guid(storage.id, identity.id, role)
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' = {
+  parent: storage
+  name: 'default'
+}
+
+// Flex Consumption deploys from this container: azd uploads the package, the platform reads it with the identity.
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
+  parent: blobService
+  name: deploymentContainerName
+  properties: { publicAccess: 'None' }
+}
+
+// Durable Functions on Azure Storage: blobs (leases, large messages, deployment package), queues, tables.
+resource storageBlobRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identity.id, roles.storageBlobDataOwner)
   scope: storage
   properties: {
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
   }
-}]
+}
+
+resource storageQueueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identity.id, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+  }
+}
+
+resource storageTableRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identity.id, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+  }
+}
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: '${abbrs.keyVault}${resourceToken}'
@@ -69,6 +164,13 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableSoftDelete: true
     enablePurgeProtection: true
     softDeleteRetentionInDays: 90
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Deny'
+      bypass: 'None'
+      virtualNetworkRules: [ { id: appSubnetId } ]
+      ipRules: [for ip in operatorIpRules: { value: ip }]
+    }
   }
 }
 
@@ -82,6 +184,17 @@ resource vaultRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// The deployer may write the secrets (from operatorIpAddress); the app may only read them.
+resource deployerVaultRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(principalId)) {
+  name: guid(vault.id, principalId, roles.keyVaultSecretsOfficer)
+  scope: vault
+  properties: {
+    principalId: principalId
+    principalType: principalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
+  }
+}
+
 resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: '${abbrs.logAnalytics}${resourceToken}'
   location: location
@@ -92,6 +205,7 @@ resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   }
 }
 
+// Local (instrumentation-key) authentication off: telemetry is accepted only with the identity's Entra token.
 resource insights 'Microsoft.Insights/components@2020-02-02' = {
   name: '${abbrs.applicationInsights}${resourceToken}'
   location: location
@@ -118,19 +232,18 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: '${abbrs.appServicePlan}${resourceToken}'
   location: location
   tags: tags
-  kind: 'linux'
-  sku: { name: appServicePlanSku }
+  kind: 'functionapp'
+  sku: { name: 'FC1', tier: 'FlexConsumption' }
   properties: { reserved: true }
 }
 
-// A Key Vault reference: the secret's value never appears in the template or the deployment history.
-func secretRef(vaultName string, secretName string) string => '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretName})'
-
-resource web 'Microsoft.Web/sites@2024-04-01' = {
-  name: webAppName
+// Flex Consumption sets the runtime in functionAppConfig: no FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION or
+// WEBSITE_RUN_FROM_PACKAGE settings (the plan rejects them). host.json carries the task hub name.
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: functionAppName
   location: location
   tags: union(tags, { 'azd-service-name': 'api' })
-  kind: 'app,linux'
+  kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
     userAssignedIdentities: { '${identity.id}': {} }
@@ -139,18 +252,35 @@ resource web 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identity.id
+    virtualNetworkSubnetId: appSubnetId
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainer.name}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
     siteConfig: {
-      linuxFxVersion: 'DOTNETCORE|10.0'
-      alwaysOn: true
-      healthCheckPath: '/api/health'
       ftpsState: 'Disabled'
       minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
       http20Enabled: true
       appSettings: [
         { name: 'AzureWebJobsStorage__accountName', value: storage.name }
-        { name: 'AzureWebJobsStorage__blobServiceUri', value: storage.properties.primaryEndpoints.blob }
-        { name: 'AzureWebJobsStorage__queueServiceUri', value: storage.properties.primaryEndpoints.queue }
-        { name: 'AzureWebJobsStorage__tableServiceUri', value: storage.properties.primaryEndpoints.table }
+        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
         { name: 'AzureWebJobsStorage__clientId', value: identity.properties.clientId }
         { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
@@ -163,16 +293,31 @@ resource web 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'ThingSpace__Username', value: secretRef(vault.name, 'thingspace-username') }
         { name: 'ThingSpace__Password', value: secretRef(vault.name, 'thingspace-password') }
         { name: 'Api__Keys__0', value: secretRef(vault.name, 'api-key') }
-        { name: 'Callbacks__PublicUrl', value: 'https://${webAppName}.azurewebsites.net/api/callbacks/thingspace' }
+        { name: 'Callbacks__PublicUrl', value: 'https://${functionAppName}.azurewebsites.net/api/callbacks/thingspace' }
         { name: 'Callbacks__Username', value: 'thingspace-callback' }
         { name: 'Callbacks__Password', value: secretRef(vault.name, 'callback-password') }
       ]
     }
   }
-  dependsOn: [ storageRoles, vaultRole ]
+  // The identity must hold its data roles before the host first starts, or the task hub and Key Vault calls fail.
+  dependsOn: [ storageBlobRole, storageQueueRole, storageTableRole, vaultRole, insightsRole ]
+}
+
+// Basic (user name and password) publishing off for FTP and for the SCM site: deployments use Entra tokens.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: { allow: false }
 }
 
 output storageAccountName string = storage.name
 output keyVaultName string = vault.name
-output webAppUri string = 'https://${web.properties.defaultHostName}'
-output callbackUrl string = 'https://${web.properties.defaultHostName}/api/callbacks/thingspace'
+output functionAppName string = functionApp.name
+output functionAppUri string = 'https://${functionApp.properties.defaultHostName}'
+output callbackUrl string = 'https://${functionApp.properties.defaultHostName}/api/callbacks/thingspace'
