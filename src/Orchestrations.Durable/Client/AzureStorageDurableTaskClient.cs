@@ -40,18 +40,31 @@ internal sealed class AzureStorageDurableTaskClient : DurableTaskClient, IDispos
         _time = time;
     }
 
-    public override async Task<string> ScheduleNewOrchestrationInstanceAsync(
+    public override Task<string> ScheduleNewOrchestrationInstanceAsync(
         TaskName orchestratorName,
         object? input = null,
         StartOrchestrationOptions? options = null,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default) =>
+        ScheduleAsync(orchestratorName.Name, _converter.Serialize(input), options, cancellation);
+
+    /// <summary>Starts the orchestration again with its original input, under the same instance id (once it has finished) or a new one.</summary>
+    public override async Task<string> RestartAsync(string instanceId, bool restartWithNewInstanceId = false, CancellationToken cancellation = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        OrchestrationState state = await GetStateAsync(instanceId, fetchInput: true).WaitAsync(cancellation).ConfigureAwait(false)
+            ?? throw new ArgumentException($"Cannot restart: no orchestration instance with ID '{instanceId}' exists.", nameof(instanceId));
+        string newId = restartWithNewInstanceId ? Guid.NewGuid().ToString("N") : instanceId;
+        return await ScheduleAsync(state.Name, state.Input, new StartOrchestrationOptions(newId), cancellation).ConfigureAwait(false);
+    }
+
+    private async Task<string> ScheduleAsync(string name, string? serializedInput, StartOrchestrationOptions? options, CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
         string instanceId = string.IsNullOrEmpty(options?.InstanceId) ? Guid.NewGuid().ToString("N") : options.InstanceId;
         OrchestrationInstance instance = new() { InstanceId = instanceId, ExecutionId = Guid.NewGuid().ToString("N") };
-        ExecutionStartedEvent started = new(-1, _converter.Serialize(input))
+        ExecutionStartedEvent started = new(-1, serializedInput)
         {
-            Name = orchestratorName.Name,
+            Name = name,
             Version = options?.Version?.Version ?? string.Empty,
             OrchestrationInstance = instance,
             ScheduledStartTime = options?.StartAt?.UtcDateTime,

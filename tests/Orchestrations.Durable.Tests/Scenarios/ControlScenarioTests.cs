@@ -100,6 +100,13 @@ public sealed class ControlScenarioTests(AzuriteFixture azurite)
         await host.Client.ScheduleNewOrchestrationInstanceAsync("Quick", "second", new StartOrchestrationOptions(id));
         Assert.Equal("second", (await host.WaitAsync(id)).ReadOutputAs<string>());
 
+        // RestartAsync: the original input again, under the same id or a new one.
+        Assert.Equal(id, await host.Client.RestartAsync(id));
+        Assert.Equal("second", (await host.WaitAsync(id)).ReadOutputAs<string>());
+        string copy = await host.Client.RestartAsync(id, restartWithNewInstanceId: true);
+        Assert.NotEqual(id, copy);
+        Assert.Equal("second", (await host.WaitAsync(copy)).ReadOutputAs<string>());
+
         string running = "running-" + host.HubName;
         await host.Client.ScheduleNewOrchestrationInstanceAsync("SumEvents", 1, new StartOrchestrationOptions(running));
         InvalidOperationException error = await Assert.ThrowsAnyAsync<InvalidOperationException>(
