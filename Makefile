@@ -10,7 +10,7 @@ test:
 	@bash scripts/test.sh
 
 build:
-	dotnet build Orchestrations.sln -warnaserror
+	dotnet build Orchestrations.sln
 
 clean:
 	dotnet clean Orchestrations.sln -v:quiet

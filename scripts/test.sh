@@ -20,7 +20,7 @@ cleanup() {
 trap cleanup EXIT
 
 log "building ($CONFIGURATION)"
-dotnet build Orchestrations.sln -c "$CONFIGURATION" -warnaserror -nologo -clp:NoSummary -v:minimal
+dotnet build Orchestrations.sln -c "$CONFIGURATION" -nologo -clp:NoSummary -v:minimal
 
 log "testing"
 set +e

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orchestrations.Workflows.Http;
 using Microsoft.Extensions.Options;
 
 namespace Orchestrations.Host.Api;

@@ -4,8 +4,8 @@ using Azure.Data.Tables;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Moq;
-using Orchestrations.Durable.Client;
-using Orchestrations.Functions.Callbacks;
+using Microsoft.DurableTask.Client;
+using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Testing.Azurite;
 using Orchestrations.ThingSpace.Callbacks;
 
@@ -151,7 +151,7 @@ public sealed class CallbackEndpointTests(AzuriteFixture azurite) : IAsyncLifeti
         using HttpResponseMessage response = await PostAsync(CompletionMessage(requestId));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        _durable.Verify(d => d.RaiseEventAsync("job-42", CallbackEndpoints.RequestCompletedEvent, requestId.ToLowerInvariant(), It.IsAny<CancellationToken>()), Times.Once);
+        _durable.Verify(d => d.RaiseEventAsync("job-42", CallbackEvents.RequestCompleted, requestId.ToLowerInvariant(), It.IsAny<CancellationToken>()), Times.Once);
         Assert.True((await Inbox.GetProgressAsync(requestId)).Completed);
     }
 

@@ -1,4 +1,4 @@
-using Orchestrations.Functions.Provisioning.Models;
+using Orchestrations.Workflows.Provisioning.Models;
 using Orchestrations.Testing;
 using Orchestrations.ThingSpace.Models;
 
