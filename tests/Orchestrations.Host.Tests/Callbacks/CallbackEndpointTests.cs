@@ -14,7 +14,7 @@ namespace Orchestrations.Host.Tests.Callbacks;
 [Collection(AzuriteCollection.Name)]
 public sealed class CallbackEndpointTests(AzuriteFixture azurite) : IAsyncLifetime
 {
-    private readonly Mock<DurableTaskClient> _durable = new();
+    private readonly Mock<DurableTaskClient> _durable = new("test-hub");
     private WebApplicationFactory<Program> _factory = null!;
     private HttpClient _client = null!;
 
