@@ -22,6 +22,8 @@ public static class DurableTaskAzureStorageServiceCollectionExtensions
     /// singleton if there is one, else <see cref="StorageAccount.FromConfiguration"/> with
     /// <c>extensions:durableTask:storageProvider:connectionName</c> (default <c>AzureWebJobsStorage</c>).
     /// Registered <see cref="DurableStoragePipelinePolicy"/> singletons are added to the engine's storage clients.
+    /// Adds the <c>durable-worker</c> health check: the host starts even when storage is unreachable, and the worker
+    /// keeps trying to start in the background while that check reports it unhealthy.
     /// </summary>
     public static IServiceCollection AddDurableTaskAzureStorage(
         this IServiceCollection services,
@@ -61,6 +63,7 @@ public static class DurableTaskAzureStorageServiceCollectionExtensions
         });
         services.AddSingleton<DurableTaskHubWorkerService>();
         services.AddHostedService(sp => sp.GetRequiredService<DurableTaskHubWorkerService>());
+        services.AddHealthChecks().AddCheck<DurableWorkerHealthCheck>(DurableWorkerHealthCheck.Name);
         return services;
     }
 }

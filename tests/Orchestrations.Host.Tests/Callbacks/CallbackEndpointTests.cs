@@ -76,7 +76,7 @@ public sealed class CallbackEndpointTests(AzuriteFixture azurite) : IAsyncLifeti
         Assert.Null(stored.Username);
         Assert.Null(stored.Password);
         TableServiceClient tables = _factory.Services.GetRequiredService<TableServiceClient>();
-        await foreach (TableEntity row in tables.GetTableClient(HubName() + "Callbacks").QueryAsync<TableEntity>(e => e.PartitionKey == requestId))
+        await foreach (TableEntity row in tables.GetTableClient(CallbacksTable()).QueryAsync<TableEntity>(e => e.PartitionKey == requestId))
         {
             Assert.DoesNotContain(TestHost.CallbackPassword, string.Join("|", row.Select(p => p.Value?.ToString())), StringComparison.Ordinal);
         }
@@ -198,5 +198,5 @@ public sealed class CallbackEndpointTests(AzuriteFixture azurite) : IAsyncLifeti
         Assert.Equal(imeis.Order(), read.Order());
     }
 
-    private string HubName() => _factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orchestrations.Durable.DurableTaskOptions>>().Value.HubName;
+    private string CallbacksTable() => _factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orchestrations.Workflows.WorkflowStorageOptions>>().Value.CallbacksTable;
 }

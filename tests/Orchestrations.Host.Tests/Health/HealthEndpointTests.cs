@@ -21,12 +21,12 @@ public sealed class HealthEndpointTests(AzuriteFixture azurite)
         using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("Healthy", body.RootElement.GetProperty("status").GetString());
         JsonElement[] checks = [.. body.RootElement.GetProperty("checks").EnumerateArray()];
-        Assert.Equal(["storage", "thingspace-callbacks"], checks.Select(c => c.GetProperty("name").GetString()).Order());
+        Assert.Equal(["durable-worker", "storage", "thingspace-callbacks"], checks.Select(c => c.GetProperty("name").GetString()).Order());
         Assert.All(checks, c => Assert.Equal("Healthy", c.GetProperty("status").GetString()));
     }
 
     [Fact]
-    public async Task GetHealth_StorageUnreachable_503WithoutTheAccountKey()
+    public async Task GetHealth_StorageUnreachable_HostStillStartsAnd503NamesStorageAndWorkerWithoutTheAccountKey()
     {
         int closedPort = AppProcess.FreeLoopbackPort();
         string unreachable = azurite.ConnectionString.Replace($":{azurite.Instance.TablePort}/", $":{closedPort}/", StringComparison.Ordinal);
@@ -37,8 +37,12 @@ public sealed class HealthEndpointTests(AzuriteFixture azurite)
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         string text = await response.Content.ReadAsStringAsync();
-        Assert.Contains("\"Unhealthy\"", text, StringComparison.Ordinal);
         Assert.DoesNotContain(AzuriteInstance.AccountKey, text, StringComparison.Ordinal);
+        using JsonDocument body = JsonDocument.Parse(text);
+        Dictionary<string, string?> status = body.RootElement.GetProperty("checks").EnumerateArray()
+            .ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("status").GetString());
+        Assert.Equal("Unhealthy", status["storage"]);
+        Assert.Equal("Unhealthy", status["durable-worker"]);
     }
 
     [Fact]
