@@ -87,6 +87,10 @@ public sealed class LocalStack : IAsyncLifetime
             ["AzureWebJobsStorage"] = Azurite.ConnectionString,
             ["extensions__durableTask__hubName"] = _hubName,
             ["extensions__durableTask__storageProvider__maxQueuePollingInterval"] = "00:00:00.500",
+            // A killed host's dequeued messages come back when their visibility ends (5 minutes in host.json, as in
+            // Durable Functions); the crash test waits for that, so the stack shortens it. Live workers renew it.
+            ["extensions__durableTask__storageProvider__controlQueueVisibilityTimeout"] = "00:00:15",
+            ["extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:00:15",
             ["ThingSpace__BaseUrl"] = simulator + "/api",
             ["ThingSpace__OAuthUrl"] = simulator + "/api/ts/v1/oauth2/token",
             ["ThingSpace__AppKey"] = "sim-key",
