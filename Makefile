@@ -5,7 +5,7 @@
 run:
 	@bash scripts/run-local.sh
 
-## test: build with zero warnings and run every test (starts and stops its own Azurite instances)
+## test: build (warnings are errors; NU1603 is allowed) and run every test (starts and stops its own Azurite instances)
 test:
 	@bash scripts/test.sh
 

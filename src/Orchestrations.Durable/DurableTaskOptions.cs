@@ -49,7 +49,7 @@ public sealed class DurableTaskStorageProviderOptions
     /// <summary>Messages fetched per control-queue receive, 1 to 32 (DTFx default: 32).</summary>
     public int? ControlQueueBatchSize { get; set; }
 
-    /// <summary>Control-queue messages buffered in memory per partition (DTFx default: 256).</summary>
+    /// <summary>Control-queue messages buffered in memory per partition (DTFx default: 64).</summary>
     public int? ControlQueueBufferThreshold { get; set; }
 
     /// <summary>The longest wait between polls of an idle queue (DTFx default: 30 s); bounds the latency of a message sent from another process.</summary>
@@ -67,7 +67,7 @@ public sealed class DurableTaskStorageProviderOptions
     /// <summary>The older blob-lease partition manager (DTFx default: false).</summary>
     public bool? UseLegacyPartitionManagement { get; set; }
 
-    /// <summary>Concurrent storage operations per worker (DTFx default: 100).</summary>
+    /// <summary>Concurrent storage operations per worker (DTFx default: 50).</summary>
     public int? MaxStorageOperationConcurrency { get; set; }
 
     /// <summary>Reads payloads stored in blobs (large messages) when fetching instance state (DTFx default: true).</summary>

@@ -2,12 +2,13 @@ using System.Net;
 using System.Text;
 using Azure.Data.Tables;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Moq;
-using Microsoft.DurableTask.Client;
-using Orchestrations.Workflows.Callbacks;
+using Orchestrations.Testing;
 using Orchestrations.Testing.Azurite;
 using Orchestrations.ThingSpace.Callbacks;
+using Orchestrations.Workflows.Callbacks;
 
 namespace Orchestrations.Host.Tests.Callbacks;
 
@@ -34,30 +35,9 @@ public sealed class CallbackEndpointTests(AzuriteFixture azurite) : IAsyncLifeti
     private CallbackInbox Inbox => _factory.Services.GetRequiredService<CallbackInbox>();
 
     private static string DeviceMessage(string requestId, string imei, string user = TestHost.CallbackUsername, string password = TestHost.CallbackPassword, int count = 1) =>
-        System.Text.Json.JsonSerializer.Serialize(new
-        {
-            username = user,
-            password,
-            requestId,
-            deviceIds = new[] { new { id = imei, kind = "imei" } },
-            deviceResponse = new { activateResponse = new { deviceIds = new[] { new { id = "5551234567", kind = "mdn" } }, servicePlan = "m2m4G" } },
-            status = "Success",
-            callbackCount = count,
-            maxCallbackThreshold = 4,
-        });
+        ThingSpaceCallbackBodies.DeviceActivated(requestId, imei, user, password, count);
 
-    private static string CompletionMessage(string requestId) =>
-        System.Text.Json.JsonSerializer.Serialize(new
-        {
-            username = TestHost.CallbackUsername,
-            password = TestHost.CallbackPassword,
-            requestId,
-            deviceIds = Array.Empty<object>(),
-            comment = "Request Completed Processing",
-            status = "Success",
-            callbackCount = 1,
-            maxCallbackThreshold = 4,
-        });
+    private static string CompletionMessage(string requestId) => ThingSpaceCallbackBodies.RequestCompleted(requestId, TestHost.CallbackUsername, TestHost.CallbackPassword);
 
     private Task<HttpResponseMessage> PostAsync(string body) =>
         _client.PostAsync("/api/callbacks/thingspace", new StringContent(body, Encoding.UTF8, "application/json"));

@@ -1,10 +1,10 @@
-using System.Text.Json;
 using Azure.Data.Tables;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Moq;
+using Orchestrations.Testing;
 using Orchestrations.Testing.Azurite;
 using Orchestrations.ThingSpace.Callbacks;
 using Orchestrations.Workflows.Callbacks;
@@ -37,30 +37,9 @@ public sealed class ThingSpaceCallbackHandlerTests
     }
 
     internal static string DeviceMessage(string requestId, string imei, string user = Username, string password = Password, int count = 1) =>
-        JsonSerializer.Serialize(new
-        {
-            username = user,
-            password,
-            requestId,
-            deviceIds = new[] { new { id = imei, kind = "imei" } },
-            deviceResponse = new { activateResponse = new { deviceIds = new[] { new { id = "5551234567", kind = "mdn" } }, servicePlan = "m2m4G" } },
-            status = "Success",
-            callbackCount = count,
-            maxCallbackThreshold = 4,
-        });
+        ThingSpaceCallbackBodies.DeviceActivated(requestId, imei, user, password, count);
 
-    private static string CompletionMessage(string requestId) =>
-        JsonSerializer.Serialize(new
-        {
-            username = Username,
-            password = Password,
-            requestId,
-            deviceIds = Array.Empty<object>(),
-            comment = "Request Completed Processing",
-            status = "Success",
-            callbackCount = 1,
-            maxCallbackThreshold = 4,
-        });
+    private static string CompletionMessage(string requestId) => ThingSpaceCallbackBodies.RequestCompleted(requestId, Username, Password);
 
     private async Task<HttpTestContext.Answer> PostAsync(string body)
     {
