@@ -5,7 +5,8 @@ namespace Orchestrations.Host.Hosting;
 /// <summary>
 /// Builds configuration the way the Azure Functions host does, so settings port unchanged:
 /// <c>host.json</c> (root keys such as <c>logging</c> and <c>extensions:durableTask</c>), then in Development
-/// the <c>Values</c> of <c>local.settings.json</c>, then environment variables and the command line, which win.
+/// the <c>Values</c> of <c>local.settings.json</c>, then the Functions overrides of host.json
+/// (<c>AzureFunctionsJobHost__*</c> settings), then environment variables and the command line, which win.
 /// </summary>
 public static class FunctionsHostConfiguration
 {
@@ -35,10 +36,13 @@ public static class FunctionsHostConfiguration
             ReloadOnChange = false,
         });
 
-        if (isDevelopment)
+        string? localSettings = isDevelopment ? Path.Combine(directory, LocalSettingsFileName) : null;
+        if (localSettings is not null)
         {
-            added.Add(new LocalSettingsConfigurationSource(Path.Combine(directory, LocalSettingsFileName)));
+            added.Add(new LocalSettingsConfigurationSource(localSettings));
         }
+
+        added.Add(new JobHostSettingsConfigurationSource(localSettings));
 
         // Environment variables and the command line must keep the last word, as they do in Functions.
         int insertAt = builder.Sources.Count;

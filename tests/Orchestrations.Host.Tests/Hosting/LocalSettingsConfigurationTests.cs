@@ -71,6 +71,43 @@ public sealed class LocalSettingsConfigurationTests
     }
 
     [Fact]
+    public void AddFunctionsHostFiles_AzureFunctionsJobHostSettingInLocalSettings_OverridesHostJsonAsInFunctions()
+    {
+        using TempFolder folder = new();
+        File.WriteAllText(Path.Combine(folder.Path, "host.json"), """{ "extensions": { "durableTask": { "hubName": "FromHostJson", "storageProvider": { "partitionCount": 4 } } } }""");
+        File.WriteAllText(Path.Combine(folder.Path, "local.settings.json"), """{ "Values": { "AzureFunctionsJobHost__extensions__durableTask__hubName": "FromJobHostSetting" } }""");
+
+        ConfigurationManager configuration = new();
+        configuration.AddFunctionsHostFiles(folder.Path, isDevelopment: true);
+
+        Assert.Equal("FromJobHostSetting", configuration["extensions:durableTask:hubName"]);
+        Assert.Equal("4", configuration["extensions:durableTask:storageProvider:partitionCount"]);
+    }
+
+    [Fact]
+    public void JobHostSettings_EnvironmentWinsOverLocalSettings_OtherVariablesIgnored()
+    {
+        using TempFolder folder = new();
+        string localSettings = Path.Combine(folder.Path, "local.settings.json");
+        File.WriteAllText(localSettings, """{ "Values": { "AzureFunctionsJobHost__extensions__durableTask__hubName": "FromLocal", "AzureFunctionsJobHost__logging__logLevel__default": "Debug" } }""");
+        System.Collections.Hashtable environment = new()
+        {
+            ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = "FromAppSetting",
+            ["extensions__durableTask__maxConcurrentActivityFunctions"] = "3",
+            ["AzureFunctionsJobHost__"] = "no key",
+        };
+
+        ConfigurationBuilder builder = new();
+        builder.Add(new JobHostSettingsConfigurationSource(localSettings, environment));
+        IConfigurationRoot configuration = builder.Build();
+
+        Assert.Equal("FromAppSetting", configuration["extensions:durableTask:hubName"]);
+        Assert.Equal("Debug", configuration["logging:logLevel:default"]);
+        Assert.Null(configuration["extensions:durableTask:maxConcurrentActivityFunctions"]);
+        Assert.Equal(2, configuration.AsEnumerable().Count(pair => pair.Value is not null));
+    }
+
+    [Fact]
     public void AddFunctionsHostFiles_OutsideDevelopment_IgnoresLocalSettings()
     {
         using TempFolder folder = new();
