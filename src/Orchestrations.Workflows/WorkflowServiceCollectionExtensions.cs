@@ -20,7 +20,7 @@ public static class WorkflowServiceCollectionExtensions
     /// <summary>
     /// Registers the app: options (validated on start: <c>Storage</c>, <c>Provisioning</c>, <c>Callbacks</c>, and the
     /// ThingSpace client's <c>ThingSpace</c> unless a client is already registered), the callback inbox, the submission
-    /// ledger, the activities, the HTTP handler classes, the callback-registration hosted service, and the health checks
+    /// ledger, the activities, the HTTP handler classes, the callback-registration and callback-cleanup hosted services, and the health checks
     /// <c>storage</c> and <c>thingspace-callbacks</c> (each added once, even if a host registered one by that name).
     /// The host registers <see cref="TableServiceClient"/>, <c>BlobServiceClient</c> and the <c>DurableTaskClient</c>.
     /// </summary>
@@ -66,6 +66,7 @@ public static class WorkflowServiceCollectionExtensions
 
         services.TryAddSingleton<CallbackRegistrationState>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CallbackRegistrationService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CallbackCleanupService>());
         services.AddHealthChecks();
         services.PostConfigure<HealthCheckServiceOptions>(options =>
         {

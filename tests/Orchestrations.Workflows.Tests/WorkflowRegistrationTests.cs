@@ -143,6 +143,66 @@ public sealed class WorkflowRegistrationTests
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Staging")]
+    [InlineData("Testing")]
+    [InlineData(null)]
+    public async Task AddWorkflows_HttpPublicUrlOutsideDevelopment_StartFailsNamingTheSetting(string? environment)
+    {
+        await using ServiceProvider services = Build(
+            new() { ["Callbacks:PublicUrl"] = "http://orch.example.com/api/callbacks/thingspace" },
+            before: s => AddEnvironment(s, environment));
+
+        OptionsValidationException ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("Callbacks:PublicUrl must use https outside Development", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Development", "http://orch.example.com/api/callbacks/thingspace")]
+    [InlineData("Production", "https://orch.example.com/api/callbacks/thingspace")]
+    [InlineData("Testing", "http://127.0.0.1:7071/api/callbacks/thingspace")]
+    [InlineData("Production", "http://localhost:7071/api/callbacks/thingspace")]
+    public async Task AddWorkflows_HttpsOrDevelopmentOrLoopbackPublicUrl_Starts(string environment, string url)
+    {
+        await using ServiceProvider services = Build(new() { ["Callbacks:PublicUrl"] = url }, before: s => AddEnvironment(s, environment));
+
+        services.GetRequiredService<IStartupValidator>().Validate();
+    }
+
+    [Fact]
+    public async Task AddWorkflows_RetentionNotLongerThanTheActivationDeadline_StartFailsNamingBothSettings()
+    {
+        await using ServiceProvider services = Build(new() { ["Callbacks:Retention"] = "1.00:00:00", ["Provisioning:ActivationDeadline"] = "1.00:00:00" });
+
+        OptionsValidationException ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("Callbacks:Retention", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Provisioning:ActivationDeadline", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddWorkflows_Defaults_RetentionOutlastsTheDefaultDeadlinesAndTheCleanupRuns()
+    {
+        await using ServiceProvider services = Build();
+
+        CallbackOptions callbacks = services.GetRequiredService<IOptions<CallbackOptions>>().Value;
+
+        Assert.True(callbacks.Retention > new Orchestrations.Workflows.Provisioning.ProvisioningOptions().ActivationDeadline + TimeSpan.FromDays(2));
+        Assert.Single(services.GetServices<IHostedService>().OfType<CallbackCleanupService>());
+    }
+
+    private static void AddEnvironment(IServiceCollection services, string? environment)
+    {
+        if (environment is not null)
+        {
+            Mock<IHostEnvironment> host = new();
+            host.SetupGet(h => h.EnvironmentName).Returns(environment);
+            services.AddSingleton(host.Object);
+        }
+    }
+
     [Fact]
     public async Task AddWorkflows_HostRegisteredAThingSpaceClientAndAStorageCheck_NeitherIsDoubled()
     {

@@ -21,7 +21,8 @@ namespace Orchestrations.Workflows.Callbacks;
 /// Tables (<see cref="WorkflowStorageOptions"/>, not derived from the task hub): <c>CallbacksTable</c> PK = request id,
 /// RK = <c>d-{message hash}</c> per device message or <c>completed</c> for the final message; <c>CallbackRoutesTable</c>
 /// PK = request id, RK = <c>route</c>.
-/// Stored bodies never contain the echoed username and password.
+/// Stored bodies never contain the echoed username and password. Rows older than <c>Callbacks:Retention</c> are removed
+/// (<see cref="RemoveExpiredAsync"/>, run by <see cref="CallbackCleanupService"/>).
 /// </remarks>
 public sealed class CallbackInbox
 {
@@ -175,6 +176,59 @@ public sealed class CallbackInbox
         }
 
         return new CallbackPage(messages, null);
+    }
+
+    /// <summary>
+    /// Removes the callbacks received, and the routes recorded, before <c>now - retention</c> (architecture section 5.2:
+    /// stored callbacks expire). Returns how many of each were removed. Rows without a time are left alone.
+    /// </summary>
+    public async Task<(int Callbacks, int Routes)> RemoveExpiredAsync(TimeSpan retention, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(retention, TimeSpan.Zero);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        DateTimeOffset cutoff = _time.GetUtcNow() - retention;
+        int callbacks = await DeleteOlderAsync(_callbacks, "ReceivedAt", cutoff, cancellationToken).ConfigureAwait(false);
+        int routes = await DeleteOlderAsync(_routes, "CreatedAt", cutoff, cancellationToken).ConfigureAwait(false);
+        return (callbacks, routes);
+    }
+
+    private static async Task<int> DeleteOlderAsync(TableClient table, string timeProperty, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        // Rows of one partition go in batches of up to 100 (a table transaction's limit).
+        int removed = 0;
+        string filter = $"{timeProperty} lt {TableClient.CreateQueryFilter($"{cutoff}")}";
+        List<TableEntity> expired = [];
+        await foreach (TableEntity row in table
+            .QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken)
+            .ConfigureAwait(false))
+        {
+            expired.Add(row);
+        }
+
+        foreach (IGrouping<string, TableEntity> partition in expired.GroupBy(r => r.PartitionKey))
+        {
+            foreach (TableEntity[] batch in partition.Chunk(100))
+            {
+                try
+                {
+                    await table.SubmitTransactionAsync(
+                        batch.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)),
+                        cancellationToken).ConfigureAwait(false);
+                    removed += batch.Length;
+                }
+                catch (TableTransactionFailedException)
+                {
+                    // A row went meanwhile (another instance cleaning up): delete one by one, ignoring the missing.
+                    foreach (TableEntity row in batch)
+                    {
+                        Response response = await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+                        removed += response.Status == 404 ? 0 : 1;
+                    }
+                }
+            }
+        }
+
+        return removed;
     }
 
     internal static string RequireRequestId(string? requestId)

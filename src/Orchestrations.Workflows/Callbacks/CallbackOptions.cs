@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Orchestrations.Workflows.Callbacks;
@@ -10,7 +11,8 @@ namespace Orchestrations.Workflows.Callbacks;
 ///   "Username": "tsp-callback", "Password": "...",              // registered with ThingSpace; echoed in each body
 ///   "PublicUrl": "https://host.example.com/api/callbacks/thingspace",
 ///   "RegisterOnStartup": true, "Services": [ "CarrierService", "DeviceService" ],
-///   "MaxBodyBytes": 262144
+///   "MaxBodyBytes": 262144,
+///   "Retention": "4.00:00:00", "CleanupInterval": "01:00:00"   // stored callbacks and routes older than Retention are removed
 /// }
 /// </code>
 /// </summary>
@@ -34,9 +36,26 @@ public sealed class CallbackOptions
 
     [Range(1024, 4 * 1024 * 1024)]
     public int MaxBodyBytes { get; set; } = 256 * 1024;
+
+    /// <summary>
+    /// How long stored callbacks and request routes are kept (from when they arrived or were recorded). Must be longer
+    /// than every provisioning deadline (<c>Provisioning:ActivationDeadline</c>, 24 hours by default), or a waiting job
+    /// could lose its callbacks; the default keeps them three days more than that default.
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(4);
+
+    /// <summary>How often expired callbacks are removed.</summary>
+    public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
-internal sealed class CallbackOptionsValidator : IValidateOptions<CallbackOptions>
+/// <summary>
+/// Checks <see cref="CallbackOptions"/> at start-up. <c>Callbacks:PublicUrl</c> must be <c>https</c> outside Development
+/// (ThingSpace would send the callback password in clear text over <c>http</c>); a loopback <c>http</c> URL (a local
+/// simulator, tests) is allowed in every environment, as it never leaves the machine. <c>Callbacks:Retention</c> must
+/// outlast every provisioning deadline.
+/// </summary>
+internal sealed class CallbackOptionsValidator(IHostEnvironment? environment = null, IOptions<Provisioning.ProvisioningOptions>? provisioning = null)
+    : IValidateOptions<CallbackOptions>
 {
     public ValidateOptionsResult Validate(string? name, CallbackOptions options)
     {
@@ -45,6 +64,29 @@ internal sealed class CallbackOptionsValidator : IValidateOptions<CallbackOption
         {
             failures.Add($"Callbacks:PublicUrl must be an absolute http(s) URL, not '{url}'.");
         }
+        else if (options.PublicUrl is { } plain && plain.Scheme == Uri.UriSchemeHttp && !plain.IsLoopback && environment?.IsDevelopment() != true)
+        {
+            failures.Add(
+                $"Callbacks:PublicUrl must use https outside Development (ThingSpace sends the callback password in every body), not '{plain.GetLeftPart(UriPartial.Authority)}'.");
+        }
+
+        if (options.Retention <= TimeSpan.Zero)
+        {
+            failures.Add("Callbacks:Retention must be positive.");
+        }
+        else if (Deadlines() is { } deadlines)
+        {
+            TimeSpan longest = new[] { deadlines.AvailabilityDeadline, deadlines.UploadDeadline, deadlines.ActivationDeadline }.Max();
+            if (options.Retention <= longest)
+            {
+                failures.Add($"Callbacks:Retention ({options.Retention}) must be longer than the longest provisioning deadline ({longest}, Provisioning:ActivationDeadline/UploadDeadline/AvailabilityDeadline).");
+            }
+        }
+
+        if (options.CleanupInterval <= TimeSpan.Zero)
+        {
+            failures.Add("Callbacks:CleanupInterval must be positive.");
+        }
 
         if (options.RegisterOnStartup && options.PublicUrl is not null && options.Services.Count == 0)
         {
@@ -52,5 +94,18 @@ internal sealed class CallbackOptionsValidator : IValidateOptions<CallbackOption
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private Provisioning.ProvisioningOptions? Deadlines()
+    {
+        try
+        {
+            return provisioning?.Value;
+        }
+        catch (OptionsValidationException)
+        {
+            // Invalid provisioning settings fail the start with their own messages.
+            return null;
+        }
     }
 }

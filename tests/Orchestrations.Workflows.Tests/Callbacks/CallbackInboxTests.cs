@@ -1,4 +1,8 @@
 using Azure.Data.Tables;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Moq;
 using Orchestrations.Testing.Azurite;
 using Orchestrations.ThingSpace.Callbacks;
 using Orchestrations.Workflows.Callbacks;
@@ -18,6 +22,56 @@ public sealed class CallbackInboxTests(AzuriteFixture azurite)
 
     private static ThingSpaceCallback Message(string requestId, string imei) =>
         ThingSpaceCallback.Parse(System.Text.Encoding.UTF8.GetBytes(ThingSpaceCallbackHandlerTests.DeviceMessage(requestId, imei)));
+
+    [Fact]
+    public async Task RemoveExpired_RowsOlderThanTheRetention_RemovedAndNewerKept()
+    {
+        FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+        CallbackInbox inbox = new(Tables, _storage, time);
+        string old = Guid.NewGuid().ToString();
+        string recent = Guid.NewGuid().ToString();
+        await inbox.StoreAsync(Message(old, TestDevices.Imei(1)));
+        await inbox.StoreAsync(Message(old, TestDevices.Imei(2)));
+        await inbox.RecordRouteAsync(old, "job-old", "activation");
+        time.Advance(TimeSpan.FromDays(3));
+        await inbox.StoreAsync(Message(recent, TestDevices.Imei(3)));
+        await inbox.RecordRouteAsync(recent, "job-recent", "activation");
+        time.Advance(TimeSpan.FromDays(2)); // old: 5 days, recent: 2 days
+
+        (int callbacks, int routes) = await inbox.RemoveExpiredAsync(TimeSpan.FromDays(4));
+
+        Assert.Equal((2, 1), (callbacks, routes));
+        Assert.Equal(0, (await inbox.GetProgressAsync(old)).DeviceMessages);
+        Assert.Null(await inbox.FindRouteAsync(old));
+        Assert.Equal(1, (await inbox.GetProgressAsync(recent)).DeviceMessages);
+        Assert.Equal("job-recent", await inbox.FindRouteAsync(recent));
+        Assert.Equal((0, 0), await inbox.RemoveExpiredAsync(TimeSpan.FromDays(4)));
+    }
+
+    [Fact]
+    public async Task CleanupService_OnStartAndEveryInterval_RemovesWhatExpired()
+    {
+        FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+        CallbackInbox inbox = new(Tables, _storage, time);
+        CallbackOptions options = new() { Username = "u", Password = "p", Retention = TimeSpan.FromDays(4), CleanupInterval = TimeSpan.FromHours(1) };
+        Mock<IOptionsMonitor<CallbackOptions>> monitor = new();
+        monitor.SetupGet(m => m.CurrentValue).Returns(options);
+        string requestId = Guid.NewGuid().ToString();
+        await inbox.StoreAsync(Message(requestId, TestDevices.Imei(1)));
+        using CallbackCleanupService service = new(inbox, monitor.Object, time, NullLogger<CallbackCleanupService>.Instance);
+
+        await service.StartAsync(CancellationToken.None);
+        time.Advance(TimeSpan.FromDays(4) + TimeSpan.FromHours(1)); // the row expires; the hourly tick is due
+
+        using CancellationTokenSource deadline = new(TimeSpan.FromSeconds(30));
+        while ((await inbox.GetProgressAsync(requestId)).DeviceMessages > 0)
+        {
+            deadline.Token.ThrowIfCancellationRequested();
+            await Task.Yield();
+        }
+
+        await service.StopAsync(CancellationToken.None);
+    }
 
     [Fact]
     public async Task Store_UsesTheConfiguredTablesNotTheTaskHubs()

@@ -99,14 +99,42 @@ public sealed class ThingSpaceCallbackHandlerTests
         Assert.All(_logger.Collector.GetSnapshot(), r => Assert.DoesNotContain(password.Length > 0 ? password : "\u0000", r.Message, StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Receive_MalformedJson_400WithTheReason()
+    [Theory]
+    [InlineData("{\"requestId\": \"abc\", \"deviceIds\": [ }")]
+    [InlineData("{\"username\":\"tsp-callback\",\"password\":\"wrong\",\"requestId\": \"abc\", \"deviceIds\": [ }")]
+    [InlineData("not json at all")]
+    [InlineData("[1, 2")]
+    public async Task Receive_MalformedBodyWithoutTheCredentials_401WithNoBodyAndNoParserDetail(string body)
     {
-        HttpTestContext.Answer answer = await PostAsync("{\"requestId\": \"abc\", \"deviceIds\": [ }");
+        HttpTestContext.Answer answer = await PostAsync(body);
+
+        Assert.Equal(StatusCodes.Status401Unauthorized, answer.Status);
+        Assert.Null(answer.Json);
+        Assert.DoesNotContain(_logger.Collector.GetSnapshot(), r => r.Message.Contains("malformed", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Receive_MalformedJsonWithTheCredentials_400WithTheReasonAtA1BasedLine()
+    {
+        // The credentials come first; the body breaks on its second line.
+        string body = $$"""{"username":"{{Username}}","password":"{{Password}}",""" + "\n" + "\"deviceIds\": [ }";
+
+        HttpTestContext.Answer answer = await PostAsync(body);
 
         Assert.Equal(StatusCodes.Status400BadRequest, answer.Status);
         Assert.Equal("Malformed callback", answer.Body.GetProperty("title").GetString());
-        Assert.Contains("line", answer.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        string detail = answer.Body.GetProperty("detail").GetString()!;
+        Assert.Contains("line 2, byte ", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadCredentials_TopLevelStringsOnlyCaseInsensitiveLastWins()
+    {
+        Assert.Equal(("u2", "p"), ThingSpaceCallbackHandler.ReadCredentials(
+            """{"nested":{"username":"x"},"list":[{"password":"y"}],"UserName":"u1","password":"p","username":"u2"}"""u8));
+        Assert.Equal(("u", null), ThingSpaceCallbackHandler.ReadCredentials("""{"username":"u","password": 5, "deviceIds": [ }"""u8));
+        Assert.Equal((null, null), ThingSpaceCallbackHandler.ReadCredentials("""["username","u"]"""u8));
     }
 
     [Fact]

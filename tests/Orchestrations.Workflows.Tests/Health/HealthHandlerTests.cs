@@ -2,25 +2,34 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orchestrations.Workflows.Health;
+using Orchestrations.Workflows.Http;
 using Orchestrations.Workflows.Tests.Http;
 
 namespace Orchestrations.Workflows.Tests.Health;
 
 public sealed class HealthHandlerTests
 {
-    private static async Task<HttpTestContext.Answer> GetAsync(params (string Name, HealthStatus Status)[] checks)
+    private static Task<HttpTestContext.Answer> GetAsync(params (string Name, HealthStatus Status)[] checks) => GetAsync(keyed: false, checks);
+
+    private static async Task<HttpTestContext.Answer> GetAsync(bool keyed, params (string Name, HealthStatus Status)[] checks)
     {
         ServiceCollection services = new();
         services.AddLogging();
         IHealthChecksBuilder builder = services.AddHealthChecks();
         foreach ((string name, HealthStatus status) in checks)
         {
-            builder.AddCheck(name, () => new HealthCheckResult(status, $"{name} is {status}"));
+            builder.AddCheck(name, () => new HealthCheckResult(
+                status, $"{name} is {status} at https://secret-host.example", status == HealthStatus.Healthy ? null : new InvalidOperationException("exception text")));
         }
 
         await using ServiceProvider provider = services.BuildServiceProvider();
         HealthHandler handler = new(provider.GetRequiredService<HealthCheckService>());
         HttpRequest request = HttpTestContext.Request();
+        if (keyed)
+        {
+            CallerKeys.MarkKeyed(request.HttpContext);
+        }
+
         return await (await handler.GetAsync(request, CancellationToken.None)).ExecuteAsync(request);
     }
 
@@ -45,11 +54,27 @@ public sealed class HealthHandlerTests
     }
 
     [Fact]
-    public async Task Get_Unhealthy_503WithTheFailingCheckDescribed()
+    public async Task Get_UnhealthyAnonymous_503WithOnlyStatusesAndNames()
     {
-        HttpTestContext.Answer answer = await GetAsync(("storage", HealthStatus.Unhealthy));
+        HttpTestContext.Answer answer = await GetAsync(("storage", HealthStatus.Unhealthy), ("thingspace-callbacks", HealthStatus.Degraded));
 
         Assert.Equal(StatusCodes.Status503ServiceUnavailable, answer.Status);
-        Assert.Equal("storage is Unhealthy", answer.Body.GetProperty("checks")[0].GetProperty("description").GetString());
+        Assert.Equal(["status", "checks"], answer.Body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("Unhealthy", answer.Body.GetProperty("status").GetString());
+        Assert.All(answer.Body.GetProperty("checks").EnumerateArray(), c => Assert.Equal(["name", "status"], c.EnumerateObject().Select(p => p.Name)));
+        Assert.Equal(["Unhealthy", "Degraded"], answer.Body.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("status").GetString()));
+        string text = answer.Body.GetRawText();
+        Assert.DoesNotContain("secret-host", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("exception text", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_UnhealthyKeyed_503WithTheFailingCheckDescribed()
+    {
+        HttpTestContext.Answer answer = await GetAsync(keyed: true, ("storage", HealthStatus.Unhealthy));
+
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, answer.Status);
+        Assert.Equal("storage is Unhealthy at https://secret-host.example", answer.Body.GetProperty("checks")[0].GetProperty("description").GetString());
+        Assert.True(answer.Body.GetProperty("checks")[0].TryGetProperty("durationMs", out _));
     }
 }

@@ -2,17 +2,28 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Orchestrations.Workflows.Tests.Http;
 
 /// <summary>A request as a host hands it to a handler, and what a handler's result writes back to the client.</summary>
 internal static class HttpTestContext
 {
-    public static HttpRequest Request(string method = "GET", string? body = null, string? query = null, long? contentLength = null)
+    /// <summary>A request; one with a body is sent as <c>application/json</c> unless <paramref name="contentType"/> says otherwise ("" for none).</summary>
+    public static HttpRequest Request(
+        string method = "GET", string? body = null, string? query = null, long? contentLength = null, string? contentType = null, ILoggerProvider? logs = null)
     {
+        ServiceCollection services = new();
+        services.AddLogging(builder =>
+        {
+            if (logs is not null)
+            {
+                builder.AddProvider(logs);
+            }
+        });
         DefaultHttpContext context = new()
         {
-            RequestServices = new ServiceCollection().AddLogging().BuildServiceProvider(),
+            RequestServices = services.BuildServiceProvider(),
         };
         context.Request.Method = method;
         context.Request.Scheme = "https";
@@ -21,6 +32,12 @@ internal static class HttpTestContext
         if (query is not null)
         {
             context.Request.QueryString = new QueryString(query);
+        }
+
+        string? type = contentType ?? (body is null ? null : "application/json");
+        if (!string.IsNullOrEmpty(type))
+        {
+            context.Request.ContentType = type;
         }
 
         byte[] bytes = Encoding.UTF8.GetBytes(body ?? "");

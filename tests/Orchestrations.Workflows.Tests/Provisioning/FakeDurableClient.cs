@@ -43,8 +43,13 @@ internal sealed class FakeDurableClient
                 Queries.Add(query);
                 return Pageable.Create<OrchestrationMetadata>((token, size, _) =>
                 {
+                    // The engine's own paging: in listing order, tokens "p{offset}", pages of the asked size.
                     PageRequests.Add((token, size));
-                    return Task.FromResult(NextPage ?? new Page<OrchestrationMetadata>([], null));
+                    int offset = token is null ? 0 : int.Parse(token[1..], System.Globalization.CultureInfo.InvariantCulture);
+                    int take = size ?? query?.PageSize ?? 100;
+                    List<OrchestrationMetadata> values = [.. Listing.Skip(offset).Take(take)];
+                    string? next = offset + take < Listing.Count ? "p" + (offset + take).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+                    return Task.FromResult(new Page<OrchestrationMetadata>(values, next));
                 });
             });
     }
@@ -61,8 +66,8 @@ internal sealed class FakeDurableClient
 
     public List<(string? ContinuationToken, int? PageSize)> PageRequests { get; } = [];
 
-    /// <summary>The page the listing returns.</summary>
-    public Page<OrchestrationMetadata>? NextPage { get; set; }
+    /// <summary>What a listing returns (whatever the query's filters: the engine applies those), paged by the engine.</summary>
+    public List<OrchestrationMetadata> Listing { get; } = [];
 
     /// <summary>Lets a test make scheduling fail (e.g. another request started the same id first).</summary>
     public Func<string, Exception?>? BeforeSchedule { get; set; }
@@ -88,11 +93,12 @@ internal sealed class FakeDurableClient
         object? input = null,
         object? output = null,
         object? customStatus = null,
-        TaskFailureDetails? failure = null) =>
+        TaskFailureDetails? failure = null,
+        DateTimeOffset? createdAt = null) =>
         new(name, id)
         {
             RuntimeStatus = status,
-            CreatedAt = new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero),
+            CreatedAt = createdAt ?? new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero),
             LastUpdatedAt = new DateTimeOffset(2026, 11, 22, 12, 5, 0, TimeSpan.Zero),
             SerializedInput = JsonDataConverter.Default.Serialize(input),
             SerializedOutput = JsonDataConverter.Default.Serialize(output),

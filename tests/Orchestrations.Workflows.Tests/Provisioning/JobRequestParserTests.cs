@@ -47,6 +47,18 @@ public sealed class JobRequestParserTests
         Assert.True(byPath.ContainsKey("customFields[0].key"));
     }
 
+    [Theory]
+    [InlineData("servicePlan", """{ "servicePlan": 5, "mdnZipCode": "98801", "devices": [ { "imei": "356938035643809" } ] }""")]
+    [InlineData("mdnZipCode", """{ "servicePlan": "m2m4G", "mdnZipCode": 98801, "devices": [ { "imei": "356938035643809" } ] }""")]
+    [InlineData("accountName", """{ "accountName": ["x"], "servicePlan": "m2m4G", "mdnZipCode": "98801", "devices": [ { "imei": "356938035643809" } ] }""")]
+    public void Parse_WrongJsonType_OneProblemForTheMember(string member, string body)
+    {
+        ParsedJobRequest parsed = Parse(body);
+
+        ValidationProblem problem = Assert.Single(parsed.Problems);
+        Assert.Equal((member, "Must be a string."), (problem.Path, problem.Message));
+    }
+
     [Fact]
     public void Parse_MalformedJson_OneProblemWithLine()
     {

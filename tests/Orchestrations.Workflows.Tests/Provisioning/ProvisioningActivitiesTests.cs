@@ -206,6 +206,28 @@ public sealed class ProvisioningActivitiesTests
         Assert.Contains("\"outcome\": \"Activated\"", json, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("=HYPERLINK(\"http://evil.example\")", "\"'=HYPERLINK(\"\"http://evil.example\"\")\"")]
+    [InlineData("+1+2", "\"'+1+2\"")]
+    [InlineData("-2+3", "\"'-2+3\"")]
+    [InlineData("@SUM(A1)", "\"'@SUM(A1)\"")]
+    [InlineData("\tcmd", "\"'\tcmd\"")]
+    [InlineData("plain text", "plain text")]
+    public void WriteProvisioningReport_CellThatASpreadsheetWouldRunAsAFormula_PrefixedWithAQuote(string reason, string expectedCell)
+    {
+        // RFC 4180 mode quotes an escaped cell as well: "'=..." is text to a spreadsheet, and the ' is visible.
+        WriteProvisioningReport_Cell(reason, expectedCell);
+    }
+
+    private static void WriteProvisioningReport_Cell(string reason, string expectedCell)
+    {
+        string csv = WriteProvisioningReport.ToCsv([new DeviceOutcome("imei:1", DeviceOutcomeKind.Failed, FaultCode: "E1", Reason: reason)]);
+
+        string row = csv.Split("\r\n")[1];
+        Assert.EndsWith("," + expectedCell, row, StringComparison.Ordinal);
+        Assert.StartsWith("imei:1,Failed,", row, StringComparison.Ordinal);
+    }
+
     private static async IAsyncEnumerable<ThingSpaceDevice> ListAsync(IEnumerable<ThingSpaceDevice> devices)
     {
         foreach (ThingSpaceDevice device in devices)

@@ -2,6 +2,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Orchestrations.ThingSpace;
@@ -37,9 +39,9 @@ public sealed class ProvisioningJobsHandlerTests
         return $$"""{ {{id}} "servicePlan": "{{plan}}", "mdnZipCode": "98801", "devices": [ {{list}} ] }""";
     }
 
-    private async Task<HttpTestContext.Answer> StartAsync(string body)
+    private async Task<HttpTestContext.Answer> StartAsync(string body, string? contentType = null)
     {
-        HttpRequest request = HttpTestContext.Request("POST", body);
+        HttpRequest request = HttpTestContext.Request("POST", body, contentType: contentType);
         return await (await _handler.StartAsync(request, _client.Object, CancellationToken.None)).ExecuteAsync(request);
     }
 
@@ -71,6 +73,7 @@ public sealed class ProvisioningJobsHandlerTests
         Assert.Equal("batch-7", answer.Body.GetProperty("id").GetString());
         Assert.Equal($"{Origin}/api/provisioning/jobs/batch-7", answer.Body.GetProperty("statusQueryGetUri").GetString());
         Assert.Equal($"{Origin}/api/provisioning/jobs/batch-7/cancel", answer.Body.GetProperty("cancelPostUri").GetString());
+        Assert.False(answer.Body.TryGetProperty("terminatePostUri", out _)); // no terminate route: cancel is the only way to stop a job
         (string name, string id, object? input) = Assert.Single(_client.Scheduled);
         Assert.Equal((nameof(ProvisionDevices), "batch-7"), (name, id));
         ProvisioningJob job = Assert.IsType<ProvisioningJob>(input);
@@ -174,7 +177,45 @@ public sealed class ProvisioningJobsHandlerTests
         Assert.Equal("application/problem+json", answer.ContentType);
         string[] paths = [.. answer.Body.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("path").GetString()!)];
         Assert.Equal(["servicePlan", "mdnZipCode", "devices"], paths);
+        Assert.Contains("servicePlan", answer.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("https://tools.ietf.org/html/rfc9110#section-15.5.1", answer.Body.GetProperty("type").GetString());
         Assert.Empty(_client.Scheduled);
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("")]
+    public async Task Start_NotJsonContentType_415ProblemAndNothingScheduled(string contentType)
+    {
+        HttpTestContext.Answer answer = await StartAsync(Body(), contentType);
+
+        Assert.Equal(StatusCodes.Status415UnsupportedMediaType, answer.Status);
+        Assert.Equal("application/problem+json", answer.ContentType);
+        Assert.Contains("application/json", answer.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Empty(_client.Scheduled);
+    }
+
+    [Fact]
+    public async Task Start_JsonWithCharset_Accepted()
+    {
+        HttpTestContext.Answer answer = await StartAsync(Body(), "application/json; charset=utf-8");
+
+        Assert.Equal(StatusCodes.Status202Accepted, answer.Status);
+    }
+
+    [Fact]
+    public async Task Start_InvalidJob_ClientErrorLoggedAsAWarningWithTheReason()
+    {
+        using FakeLoggerProvider logs = new();
+        HttpRequest request = HttpTestContext.Request("POST", """{ "servicePlan": 5, "mdnZipCode": "98801", "devices": [] }""", logs: logs);
+
+        await (await _handler.StartAsync(request, _client.Object, CancellationToken.None)).ExecuteAsync(request);
+
+        FakeLogRecord record = Assert.Single(logs.Collector.GetSnapshot(), r => r.Category == Orchestrations.Workflows.Http.Problems.LogCategory);
+        Assert.Equal(LogLevel.Warning, record.Level);
+        Assert.Contains("servicePlan", record.Message, StringComparison.Ordinal);
+        Assert.Null(record.Exception);
     }
 
     [Fact]
@@ -253,66 +294,165 @@ public sealed class ProvisioningJobsHandlerTests
         Assert.Equal("boom", body.GetProperty("failure").GetProperty("errorMessage").GetString());
     }
 
-    [Fact]
-    public async Task Get_PageNotANumber_400()
+    [Theory]
+    [InlineData("?page=two", "page")]
+    [InlineData("?page=abc", "page")]
+    [InlineData("?page=-1", "page")]
+    [InlineData("?pageSize=0", "pageSize")]
+    [InlineData("?pageSize=-5", "pageSize")]
+    [InlineData("?pageSize=ten", "pageSize")]
+    [InlineData("?pageSize=5001", "pageSize")]
+    public async Task Get_PagingOutOfRangeOrNotANumber_400ProblemNamingTheParameter(string query, string parameter)
     {
         _client.Add(nameof(ProvisionDevices), "job-1", OrchestrationRuntimeStatus.Running);
 
-        Assert.Equal(StatusCodes.Status400BadRequest, (await GetAsync("job-1", "?page=two")).Status);
+        HttpTestContext.Answer answer = await GetAsync("job-1", query);
+
+        Assert.Equal(StatusCodes.Status400BadRequest, answer.Status);
+        Assert.Equal("application/problem+json", answer.ContentType);
+        Assert.Equal(parameter, answer.Body.GetProperty("parameter").GetString());
+        Assert.Contains($"'{parameter}'", answer.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("https://tools.ietf.org/html/rfc9110#section-15.5.1", answer.Body.GetProperty("type").GetString());
     }
+
+    [Fact]
+    public async Task Get_CancelledJob_StatusCancelledNotCompleted()
+    {
+        DeviceOutcome[] outcomes = [new("imei:1", DeviceOutcomeKind.Cancelled)];
+        ProvisioningResult result = new("job-1", ProvisioningCounts.FromOutcomes(outcomes), outcomes, true, null);
+        _client.Add(nameof(ProvisionDevices), "job-1", OrchestrationRuntimeStatus.Completed, output: result,
+            customStatus: new ProvisioningProgress(ProvisioningPhases.Cancelled, result.Counts));
+
+        JsonElement body = (await GetAsync("job-1")).Body;
+
+        Assert.Equal("Cancelled", body.GetProperty("status").GetString());
+        Assert.True(body.GetProperty("cancelled").GetBoolean());
+    }
+
+    private static OrchestrationMetadata Listed(string id, int minute, OrchestrationRuntimeStatus status = OrchestrationRuntimeStatus.Running, string phase = ProvisioningPhases.Activating) =>
+        FakeDurableClient.Metadata(nameof(ProvisionDevices), id, status, converter: null,
+            customStatus: new ProvisioningProgress(phase, new ProvisioningCounts { Total = 3 }),
+            createdAt: new DateTimeOffset(2026, 11, 22, 12, minute, 0, TimeSpan.Zero));
 
     [Fact]
     public async Task List_Filters_PassedToTheQueryAndOnlyJobsListedWithANextLinkWithoutTheKey()
     {
-        _client.NextPage = new Page<OrchestrationMetadata>(
-            [
-                FakeDurableClient.Metadata(nameof(ProvisionDevices), "job-1", OrchestrationRuntimeStatus.Running, converter: null,
-                    customStatus: new ProvisioningProgress(ProvisioningPhases.WaitingForCallbacks, new ProvisioningCounts { Total = 3 })),
-                FakeDurableClient.Metadata(nameof(ProvisionDeviceChunk), "job-1:chunk-0000", OrchestrationRuntimeStatus.Running, converter: null),
-            ],
-            "token-2");
+        _client.Listing.AddRange(
+        [
+            Listed("job-1", minute: 1, phase: ProvisioningPhases.WaitingForCallbacks),
+            FakeDurableClient.Metadata(nameof(ProvisionDeviceChunk), "job-1:chunk-0000", OrchestrationRuntimeStatus.Running, converter: null),
+            Listed("job-2", minute: 2),
+            Listed("job-3", minute: 3),
+        ]);
 
-        HttpTestContext.Answer answer = await ListAsync("?status=running,Pending&createdFrom=2026-11-01T00:00:00Z&pageSize=2&code=secret-key&continuationToken=token-1");
+        HttpTestContext.Answer answer = await ListAsync("?status=running,Pending&createdFrom=2026-11-01T00:00:00Z&pageSize=2&code=secret-key");
 
         OrchestrationQuery query = Assert.Single(_client.Queries)!;
         Assert.Equal([OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Pending], query.Statuses);
         Assert.Equal(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), query.CreatedFrom);
         Assert.Null(query.CreatedTo);
         Assert.False(query.FetchInputsAndOutputs);
-        Assert.Equal([("token-1", (int?)2)], _client.PageRequests);
-        JsonElement job = Assert.Single(answer.Body.GetProperty("jobs").EnumerateArray());
-        Assert.Equal("job-1", job.GetProperty("id").GetString());
-        Assert.Equal(ProvisioningPhases.WaitingForCallbacks, job.GetProperty("phase").GetString());
-        Assert.Equal(3, job.GetProperty("counts").GetProperty("total").GetInt32());
-        Assert.Equal($"{Origin}/api/provisioning/jobs/job-1", job.GetProperty("statusQueryGetUri").GetString());
-        Assert.Equal("token-2", answer.Body.GetProperty("continuationToken").GetString());
+        JsonElement[] jobs = [.. answer.Body.GetProperty("jobs").EnumerateArray()];
+        Assert.Equal(["job-3", "job-2"], jobs.Select(j => j.GetProperty("id").GetString()));
+        Assert.Equal(ProvisioningPhases.Activating, jobs[0].GetProperty("phase").GetString());
+        Assert.Equal(3, jobs[0].GetProperty("counts").GetProperty("total").GetInt32());
+        Assert.Equal($"{Origin}/api/provisioning/jobs/job-3", jobs[0].GetProperty("statusQueryGetUri").GetString());
+        string token = answer.Body.GetProperty("continuationToken").GetString()!;
         string next = answer.Body.GetProperty("nextUri").GetString()!;
         Assert.StartsWith($"{Origin}/api/provisioning/jobs?", next, StringComparison.Ordinal);
-        Assert.Contains("continuationToken=token-2", next, StringComparison.Ordinal);
+        Assert.Contains($"continuationToken={token}", next, StringComparison.Ordinal);
         Assert.Contains("status=running%2CPending", next, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-key", next, StringComparison.Ordinal);
     }
 
     [Fact]
+    public async Task List_ManyJobsInIdOrder_NewestFirstAcrossPagesWithUrlSafeTokens()
+    {
+        // The engine lists by id; creation times are in another order, two jobs at the same instant.
+        _client.Listing.AddRange(
+        [
+            Listed("job-a", minute: 5),
+            Listed("job-b", minute: 1),
+            Listed("job-c", minute: 9),
+            FakeDurableClient.Metadata(nameof(ProvisionDeviceChunk), "job-c:chunk-0000", OrchestrationRuntimeStatus.Running, converter: null),
+            Listed("job-d", minute: 5),
+            Listed("job-e", minute: 7),
+        ]);
+
+        List<string?> ids = [];
+        List<string> tokens = [];
+        string query = "?pageSize=2";
+        for (int pages = 0; pages < 10; pages++)
+        {
+            HttpTestContext.Answer answer = await ListAsync(query);
+            Assert.Equal(StatusCodes.Status200OK, answer.Status);
+            ids.AddRange(answer.Body.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetString()));
+            if (answer.Body.GetProperty("continuationToken").GetString() is not { } token)
+            {
+                break;
+            }
+
+            tokens.Add(token);
+            query = "?pageSize=2&continuationToken=" + token;
+        }
+
+        Assert.Equal(["job-c", "job-e", "job-a", "job-d", "job-b"], ids);
+        Assert.Equal(2, tokens.Count);
+        Assert.All(tokens, t => Assert.Matches("^[A-Za-z0-9_-]+$", t));
+    }
+
+    [Fact]
+    public async Task List_CancelledJob_ShownAndFilteredAsCancelled()
+    {
+        _client.Listing.AddRange(
+        [
+            Listed("job-cancelled", minute: 2, OrchestrationRuntimeStatus.Completed, ProvisioningPhases.Cancelled),
+            Listed("job-done", minute: 1, OrchestrationRuntimeStatus.Completed, ProvisioningPhases.Completed),
+        ]);
+
+        HttpTestContext.Answer all = await ListAsync();
+        HttpTestContext.Answer cancelled = await ListAsync("?status=cancelled");
+        HttpTestContext.Answer completed = await ListAsync("?status=Completed");
+
+        Assert.Equal(["Cancelled", "Completed"], all.Body.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("status").GetString()));
+        Assert.Equal(["job-cancelled"], cancelled.Body.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetString()));
+        Assert.Equal([OrchestrationRuntimeStatus.Completed], _client.Queries[1]!.Statuses);
+        Assert.Equal(["job-done"], completed.Body.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetString()));
+    }
+
+    [Fact]
     public async Task List_LastPage_NoNextLinkAndDefaultPageSize()
     {
+        _client.Listing.AddRange(Enumerable.Range(0, ProvisioningJobsHandler.DefaultListPageSize).Select(n => Listed($"job-{n:D3}", minute: n % 60)));
+
         HttpTestContext.Answer answer = await ListAsync();
 
         Assert.Equal(StatusCodes.Status200OK, answer.Status);
-        Assert.Empty(answer.Body.GetProperty("jobs").EnumerateArray());
+        Assert.Equal(ProvisioningJobsHandler.DefaultListPageSize, answer.Body.GetProperty("jobs").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, answer.Body.GetProperty("continuationToken").ValueKind);
         Assert.Equal(JsonValueKind.Null, answer.Body.GetProperty("nextUri").ValueKind);
-        Assert.Equal([(null, (int?)ProvisioningJobsHandler.DefaultListPageSize)], _client.PageRequests);
     }
 
     [Theory]
-    [InlineData("?status=Sleeping")]
-    [InlineData("?pageSize=lots")]
-    [InlineData("?createdTo=yesterday")]
-    public async Task List_InvalidFilter_400AndNoQuery(string query)
+    [InlineData("?status=Sleeping", "status")]
+    [InlineData("?pageSize=lots", "pageSize")]
+    [InlineData("?pageSize=0", "pageSize")]
+    [InlineData("?pageSize=-5", "pageSize")]
+    [InlineData("?pageSize=501", "pageSize")]
+    [InlineData("?createdTo=yesterday", "createdTo")]
+    [InlineData("?createdFrom=yesterday", "createdFrom")]
+    [InlineData("?continuationToken=garbage", "continuationToken")]
+    [InlineData("?continuationToken=token-1", "continuationToken")]
+    [InlineData("?continuationToken=MXwxMnw", "continuationToken")] // base64url of "1|12|": no id
+    [InlineData("?continuationToken=", "continuationToken")]
+    public async Task List_InvalidParameter_400ProblemNamingItAndNoQuery(string query, string parameter)
     {
         HttpTestContext.Answer answer = await ListAsync(query);
 
         Assert.Equal(StatusCodes.Status400BadRequest, answer.Status);
+        Assert.Equal("application/problem+json", answer.ContentType);
+        Assert.Equal(parameter, answer.Body.GetProperty("parameter").GetString());
+        Assert.False(string.IsNullOrEmpty(answer.Body.GetProperty("detail").GetString()));
         Assert.Empty(_client.Queries);
     }
 

@@ -18,6 +18,10 @@ public sealed class WriteProvisioningReport(BlobServiceClient blobs, IOptions<Wo
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
+    // Cells come from ThingSpace (fault texts, states, plans) and from the job: one starting with = + - @, a tab or CR is
+    // a formula to a spreadsheet, so it gets a leading ' (OWASP's CSV-injection advice; CsvHelper's defaults for the characters).
+    private static readonly CsvWriterOptions CsvOptions = CsvWriterOptions.Default with { Injection = CsvInjection.Escape };
+
     public override async Task<ProvisioningReport> RunAsync(TaskActivityContext context, WriteReportInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -43,7 +47,7 @@ public sealed class WriteProvisioningReport(BlobServiceClient blobs, IOptions<Wo
     {
         StringBuilder text = new();
         using (StringWriter writer = new(text, CultureInfo.InvariantCulture))
-        using (CsvWriter csv = CsvWriter.Create(writer, CsvWriterOptions.Default, leaveOpen: true))
+        using (CsvWriter csv = CsvWriter.Create(writer, CsvOptions, leaveOpen: true))
         {
             csv.WriteRecord(["device", "outcome", "mdn", "state", "servicePlan", "faultCode", "reason"]);
             foreach (DeviceOutcome o in outcomes)

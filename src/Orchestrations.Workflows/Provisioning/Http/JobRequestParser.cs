@@ -67,7 +67,8 @@ public static partial class JobRequestParser
             string? accountName = OptionalString(root, "accountName", problems) ?? defaultAccountName;
             if (string.IsNullOrWhiteSpace(accountName))
             {
-                problems.Add(new ValidationProblem("accountName", "Required (no ThingSpace:AccountName default is configured)."));
+                // One error per member: a wrong JSON type was reported already, not again as "required".
+                AddUnlessReported(problems, "accountName", "Required (no ThingSpace:AccountName default is configured).");
             }
             else if (!AccountPattern().IsMatch(accountName))
             {
@@ -77,7 +78,7 @@ public static partial class JobRequestParser
             string? servicePlan = OptionalString(root, "servicePlan", problems);
             if (string.IsNullOrWhiteSpace(servicePlan))
             {
-                problems.Add(new ValidationProblem("servicePlan", "Required."));
+                AddUnlessReported(problems, "servicePlan", "Required.");
             }
             else if (servicePlan.Length > 50)
             {
@@ -87,7 +88,7 @@ public static partial class JobRequestParser
             string? zip = OptionalString(root, "mdnZipCode", problems);
             if (string.IsNullOrWhiteSpace(zip))
             {
-                problems.Add(new ValidationProblem("mdnZipCode", "Required."));
+                AddUnlessReported(problems, "mdnZipCode", "Required.");
             }
             else if (!ZipPattern().IsMatch(zip))
             {
@@ -282,6 +283,14 @@ public static partial class JobRequestParser
 
         string text = value.GetString()!.Trim();
         return text.Length == 0 ? null : text;
+    }
+
+    private static void AddUnlessReported(List<ValidationProblem> problems, string path, string message)
+    {
+        if (!problems.Exists(p => string.Equals(p.Path, path, StringComparison.Ordinal)))
+        {
+            problems.Add(new ValidationProblem(path, message));
+        }
     }
 
     private static bool? OptionalBool(JsonElement root, string name, List<ValidationProblem> problems)

@@ -1,4 +1,7 @@
+using System.Buffers.Text;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask;
@@ -25,7 +28,15 @@ public sealed class ProvisioningJobsHandler(
     internal const int MaxOutcomePageSize = 5000;
     internal const int DefaultListPageSize = 50;
     internal const int MaxListPageSize = 500;
+    internal const string CancelledStatus = "Cancelled";
     private const string JobsPath = "/api/provisioning/jobs";
+
+    // The engine is read in pages of this size while a listing is sorted.
+    private const int EnginePageSize = 1000;
+
+    /// <summary>The statuses a job shows (and <c>status</c> filters by): the engine's, plus <c>Cancelled</c>.</summary>
+    internal static readonly IReadOnlyList<string> JobStatuses =
+        ["Pending", "Running", "Suspended", "Completed", CancelledStatus, "Failed", "Terminated"];
 
     // The SDK's default data converter is System.Text.Json with default options; used when a listing has no converter.
     private static readonly JsonSerializerOptions StatusJson = new();
@@ -35,33 +46,48 @@ public sealed class ProvisioningJobsHandler(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
+        if (!request.HasJsonContentType())
+        {
+            return Reject(request, Problems.UnsupportedMediaType("application/json"), StatusCodes.Status415UnsupportedMediaType,
+                $"Content-Type '{request.ContentType}' is not JSON.");
+        }
+
         byte[]? body = await RequestBodies.ReadLimitedAsync(request, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
-            return Problems.TooLarge("Request too large", $"The body exceeds {MaxBodyBytes / (1024 * 1024)} MiB.");
+            string tooLarge = $"The body exceeds {MaxBodyBytes / (1024 * 1024)} MiB.";
+            return Reject(request, Problems.TooLarge("Request too large", tooLarge), StatusCodes.Status413PayloadTooLarge, tooLarge);
         }
 
         ProvisioningOptions options = provisioning.Value;
         ParsedJobRequest parsed = JobRequestParser.Parse(body, thingSpace.Value.AccountName, options.DefaultUploadEmailAddress, options.MaxDevicesPerJob);
         if (parsed.Request is not { } job)
         {
-            return Results.Json(
-                new
-                {
-                    type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
-                    title = "The provisioning job is not valid",
-                    status = StatusCodes.Status400BadRequest,
-                    errors = parsed.Problems.Select(p => new { path = p.Path, message = p.Message }),
-                },
-                statusCode: StatusCodes.Status400BadRequest,
-                contentType: "application/problem+json");
+            string detail = parsed.Problems.Count == 1
+                ? $"{parsed.Problems[0].Path}: {parsed.Problems[0].Message}"
+                : $"{parsed.Problems.Count} problems, each with its JSON path in 'errors'; the first: {parsed.Problems[0].Path}: {parsed.Problems[0].Message}";
+            return Reject(
+                request,
+                Results.Json(
+                    new
+                    {
+                        type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+                        title = "The provisioning job is not valid",
+                        status = StatusCodes.Status400BadRequest,
+                        detail,
+                        errors = parsed.Problems.Select(p => new { path = p.Path, message = p.Message }),
+                    },
+                    statusCode: StatusCodes.Status400BadRequest,
+                    contentType: "application/problem+json"),
+                StatusCodes.Status400BadRequest,
+                detail);
         }
 
         string jobId = parsed.JobId ?? ProvisioningInstanceIds.NewJobId(Guid.NewGuid());
         OrchestrationMetadata? existing = await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
         if (existing is not null)
         {
-            return SameRequest(existing, job) ? Accepted(request, jobId) : JobIdTaken(jobId);
+            return SameRequest(existing, job) ? Accepted(request, jobId) : JobIdTaken(request, jobId);
         }
 
         ProvisioningJob input = new(jobId, job.Settings, options.ToTimings(), job.Devices, job.Fingerprint, time.GetUtcNow());
@@ -80,7 +106,7 @@ public sealed class ProvisioningJobsHandler(
                 throw;
             }
 
-            return SameRequest(raced, job) ? Accepted(request, jobId) : JobIdTaken(jobId);
+            return SameRequest(raced, job) ? Accepted(request, jobId) : JobIdTaken(request, jobId);
         }
 
         return Accepted(request, jobId);
@@ -91,7 +117,8 @@ public sealed class ProvisioningJobsHandler(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (!TryReadInt(request, "page", out int? page, out IResult? problem) || !TryReadInt(request, "pageSize", out int? pageSize, out problem))
+        if (!TryReadInt(request, "page", 0, int.MaxValue, out int? page, out IResult? problem)
+            || !TryReadInt(request, "pageSize", 1, MaxOutcomePageSize, out int? pageSize, out problem))
         {
             return problem;
         }
@@ -99,20 +126,20 @@ public sealed class ProvisioningJobsHandler(
         OrchestrationMetadata? instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
         if (instance is null || instance.Name != nameof(ProvisionDevices))
         {
-            return JobNotFound(id);
+            return JobNotFound(request, id);
         }
 
-        int size = Math.Clamp(pageSize ?? DefaultOutcomePageSize, 1, MaxOutcomePageSize);
-        int index = Math.Max(page ?? 0, 0);
+        int size = pageSize ?? DefaultOutcomePageSize;
+        int index = page ?? 0;
         ProvisioningProgress? progress = ReadCustomStatus<ProvisioningProgress>(instance);
         ProvisioningResult? result = instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? instance.ReadOutputAs<ProvisioningResult>() : null;
         IReadOnlyList<DeviceOutcome> outcomes = result?.Outcomes ?? [];
-        IEnumerable<DeviceOutcome> slice = outcomes.Skip(index * size).Take(size);
-        bool more = (index + 1) * size < outcomes.Count;
+        IEnumerable<DeviceOutcome> slice = outcomes.Skip((int)Math.Min((long)index * size, int.MaxValue)).Take(size);
+        bool more = ((long)index + 1) * size < outcomes.Count;
         return Results.Ok(new
         {
             id,
-            status = instance.RuntimeStatus.ToString(),
+            status = JobStatus(instance.RuntimeStatus, progress, result),
             phase = progress?.Phase,
             createdAt = instance.CreatedAt,
             lastUpdatedAt = instance.LastUpdatedAt,
@@ -128,75 +155,66 @@ public sealed class ProvisioningJobsHandler(
     }
 
     /// <summary>
-    /// <c>GET provisioning/jobs</c>: one page of jobs, filtered by <c>status</c> (comma-separated), <c>createdFrom</c>,
-    /// <c>createdTo</c>; <c>pageSize</c> and <c>continuationToken</c> page through.
+    /// <c>GET provisioning/jobs</c>: one page of jobs, newest first (creation time, then id), filtered by <c>status</c>
+    /// (comma-separated job statuses, <c>Cancelled</c> included), <c>createdFrom</c>, <c>createdTo</c>; <c>pageSize</c>
+    /// (1–500, default 50) and <c>continuationToken</c> (opaque, URL-safe, from the previous page) page through.
     /// </summary>
+    /// <remarks>
+    /// The engine lists instances in id order only, so every page reads the matching instances' metadata (no inputs or
+    /// outputs) and sorts them; the token is the position (creation time and id) of the page's last job, so a page is
+    /// stable while jobs are added. The cost grows with the number of instances in the task hub: purge old ones.
+    /// </remarks>
     public async Task<IResult> ListAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (!TryReadInt(request, "pageSize", out int? pageSize, out IResult? problem)
+        if (!TryReadInt(request, "pageSize", 1, MaxListPageSize, out int? pageSize, out IResult? problem)
             || !TryReadDate(request, "createdFrom", out DateTimeOffset? createdFrom, out problem)
-            || !TryReadDate(request, "createdTo", out DateTimeOffset? createdTo, out problem))
+            || !TryReadDate(request, "createdTo", out DateTimeOffset? createdTo, out problem)
+            || !TryReadStatuses(request, out HashSet<string>? statuses, out problem)
+            || !TryReadCursor(request, out ListCursor? cursor, out problem))
         {
             return problem;
         }
 
-        string? status = request.Query["status"].FirstOrDefault();
-        string? continuationToken = request.Query["continuationToken"].FirstOrDefault();
-        List<OrchestrationRuntimeStatus>? statuses = null;
-        if (!string.IsNullOrWhiteSpace(status))
-        {
-            statuses = [];
-            foreach (string part in status.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                if (!Enum.TryParse(part, ignoreCase: true, out OrchestrationRuntimeStatus parsedStatus) || !Enum.IsDefined(parsedStatus))
-                {
-                    return Problems.BadRequest(
-                        "Invalid status filter",
-                        $"'{part}' is not one of {string.Join(", ", Enum.GetNames<OrchestrationRuntimeStatus>())}.");
-                }
-
-                statuses.Add(parsedStatus);
-            }
-        }
-
-        int size = Math.Clamp(pageSize ?? DefaultListPageSize, 1, MaxListPageSize);
+        int size = pageSize ?? DefaultListPageSize;
         OrchestrationQuery query = new(
             CreatedFrom: createdFrom,
             CreatedTo: createdTo,
-            Statuses: statuses,
-            PageSize: size,
-            FetchInputsAndOutputs: false,
-            ContinuationToken: string.IsNullOrEmpty(continuationToken) ? null : continuationToken);
+            Statuses: statuses?.Select(EngineStatus).Distinct().ToList(),
+            PageSize: EnginePageSize,
+            FetchInputsAndOutputs: false);
 
-        IReadOnlyList<OrchestrationMetadata> values = [];
-        string? next = null;
-        await foreach (Page<OrchestrationMetadata> found in client.GetAllInstancesAsync(query)
-            .AsPages(query.ContinuationToken, size)
-            .WithCancellation(cancellationToken)
-            .ConfigureAwait(false))
+        List<(OrchestrationMetadata Instance, ProvisioningProgress? Progress, string Status)> jobs = [];
+        await foreach (OrchestrationMetadata instance in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            values = found.Values;
-            next = string.IsNullOrEmpty(found.ContinuationToken) ? null : found.ContinuationToken;
-            break;
+            if (instance.Name != nameof(ProvisionDevices) || (cursor is { } after && !after.IsBefore(instance)))
+            {
+                continue;
+            }
+
+            ProvisioningProgress? progress = ReadCustomStatus<ProvisioningProgress>(instance);
+            string status = JobStatus(instance.RuntimeStatus, progress, result: null);
+            if (statuses is null || statuses.Contains(status))
+            {
+                jobs.Add((instance, progress, status));
+            }
         }
 
+        jobs.Sort((a, b) => ListCursor.Compare(a.Instance, b.Instance));
+        List<(OrchestrationMetadata Instance, ProvisioningProgress? Progress, string Status)> page = [.. jobs.Take(size)];
+        string? next = jobs.Count > size ? ListCursor.Of(page[^1].Instance).Encode() : null;
         return Results.Ok(new
         {
-            jobs = values.Where(i => i.Name == nameof(ProvisionDevices)).Select(i =>
+            jobs = page.Select(j => new
             {
-                ProvisioningProgress? progress = ReadCustomStatus<ProvisioningProgress>(i);
-                return new
-                {
-                    id = i.InstanceId,
-                    status = i.RuntimeStatus.ToString(),
-                    phase = progress?.Phase,
-                    counts = progress?.Counts,
-                    createdAt = i.CreatedAt,
-                    lastUpdatedAt = i.LastUpdatedAt,
-                    statusQueryGetUri = Problems.Link(request, $"{JobsPath}/{Uri.EscapeDataString(i.InstanceId)}"),
-                };
+                id = j.Instance.InstanceId,
+                status = j.Status,
+                phase = j.Progress?.Phase,
+                counts = j.Progress?.Counts,
+                createdAt = j.Instance.CreatedAt,
+                lastUpdatedAt = j.Instance.LastUpdatedAt,
+                statusQueryGetUri = Problems.Link(request, $"{JobsPath}/{Uri.EscapeDataString(j.Instance.InstanceId)}"),
             }),
             continuationToken = next,
             nextUri = next is null ? null : Problems.Link(request, $"{JobsPath}?{NextQuery(request, next)}"),
@@ -214,12 +232,12 @@ public sealed class ProvisioningJobsHandler(
         OrchestrationMetadata? instance = await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
         if (instance is null || instance.Name != nameof(ProvisionDevices))
         {
-            return JobNotFound(id);
+            return JobNotFound(request, id);
         }
 
         if (instance.IsCompleted)
         {
-            return AlreadyFinished(id, instance.RuntimeStatus);
+            return AlreadyFinished(request, id, JobStatus(instance.RuntimeStatus, ReadCustomStatus<ProvisioningProgress>(instance), result: null));
         }
 
         try
@@ -232,7 +250,7 @@ public sealed class ProvisioningJobsHandler(
             OrchestrationMetadata? now = await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
             if (now is { IsCompleted: true })
             {
-                return AlreadyFinished(id, now.RuntimeStatus);
+                return AlreadyFinished(request, id, JobStatus(now.RuntimeStatus, ReadCustomStatus<ProvisioningProgress>(now), result: null));
             }
 
             throw;
@@ -268,8 +286,22 @@ public sealed class ProvisioningJobsHandler(
     private static bool SameRequest(OrchestrationMetadata existing, JobRequest request) =>
         existing.Name == nameof(ProvisionDevices) && existing.ReadInputAs<ProvisioningJob>()?.RequestFingerprint == request.Fingerprint;
 
+    /// <summary>
+    /// A job's status: the engine's runtime status, except that a job stopped by <see cref="CancelAsync"/> is
+    /// <c>Cancelled</c>. The orchestration completes normally when cancelled (it reports what was done), marking it in its
+    /// output (<see cref="ProvisioningResult.Cancelled"/>) and its last custom status (phase <see cref="ProvisioningPhases.Cancelled"/>).
+    /// </summary>
+    internal static string JobStatus(OrchestrationRuntimeStatus status, ProvisioningProgress? progress, ProvisioningResult? result) =>
+        status == OrchestrationRuntimeStatus.Completed && (result?.Cancelled == true || progress?.Phase == ProvisioningPhases.Cancelled)
+            ? CancelledStatus
+            : status.ToString();
+
+    private static OrchestrationRuntimeStatus EngineStatus(string jobStatus) =>
+        jobStatus == CancelledStatus ? OrchestrationRuntimeStatus.Completed : Enum.Parse<OrchestrationRuntimeStatus>(jobStatus);
+
     private static IResult Accepted(HttpRequest request, string jobId)
     {
+        // No terminatePostUri: the API has no terminate route (cancel stops the job and reports what was done).
         string status = Problems.Link(request, $"{JobsPath}/{Uri.EscapeDataString(jobId)}");
         string cancel = Problems.Link(request, $"{JobsPath}/{Uri.EscapeDataString(jobId)}/cancel");
         return Results.Accepted(status, new
@@ -277,47 +309,64 @@ public sealed class ProvisioningJobsHandler(
             id = jobId,
             statusQueryGetUri = status,
             cancelPostUri = cancel,
-            terminatePostUri = cancel,
         });
     }
 
-    private static IResult JobIdTaken(string jobId) =>
-        Problems.Conflict(
-            "Job id already used",
-            $"A different job already uses the id '{jobId}'. Resend the same request to get its status, or choose another jobId.");
-
-    private static IResult AlreadyFinished(string id, OrchestrationRuntimeStatus status) =>
-        Problems.Conflict("Job already finished", $"Job '{id}' is {status}; there is nothing to cancel.");
-
-    private static IResult JobNotFound(string id) =>
-        Problems.NotFound("Job not found", $"There is no provisioning job with the id '{id}'.");
-
-    private static bool TryReadInt(HttpRequest request, string name, out int? value, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out IResult? problem)
+    private static IResult Reject(HttpRequest request, IResult problem, int status, string reason)
     {
-        value = null;
-        problem = null;
-        string? text = request.Query[name].FirstOrDefault();
-        if (string.IsNullOrEmpty(text))
-        {
-            return true;
-        }
-
-        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed))
-        {
-            value = parsed;
-            return true;
-        }
-
-        problem = Problems.BadRequest("Invalid query parameter", $"'{name}' must be an integer.");
-        return false;
+        Problems.LogClientError(request, status, reason);
+        return problem;
     }
 
-    private static bool TryReadDate(HttpRequest request, string name, out DateTimeOffset? value, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out IResult? problem)
+    private static IResult JobIdTaken(HttpRequest request, string jobId)
+    {
+        string detail = $"A different job already uses the id '{jobId}'. Resend the same request to get its status, or choose another jobId.";
+        return Reject(request, Problems.Conflict("Job id already used", detail), StatusCodes.Status409Conflict, detail);
+    }
+
+    private static IResult AlreadyFinished(HttpRequest request, string id, string status)
+    {
+        string detail = $"Job '{id}' is {status}; there is nothing to cancel.";
+        return Reject(request, Problems.Conflict("Job already finished", detail), StatusCodes.Status409Conflict, detail);
+    }
+
+    private static IResult JobNotFound(HttpRequest request, string id)
+    {
+        string detail = $"There is no provisioning job with the id '{id}'.";
+        return Reject(request, Problems.NotFound("Job not found", detail), StatusCodes.Status404NotFound, detail);
+    }
+
+    private static IResult InvalidParameter(HttpRequest request, string name, string detail) =>
+        Reject(request, Problems.InvalidParameter(name, detail), StatusCodes.Status400BadRequest, detail);
+
+    private static bool TryReadInt(
+        HttpRequest request, string name, int min, int max, out int? value, [NotNullWhen(false)] out IResult? problem)
     {
         value = null;
         problem = null;
         string? text = request.Query[name].FirstOrDefault();
-        if (string.IsNullOrEmpty(text))
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int parsed) || parsed < min || parsed > max)
+        {
+            string range = max == int.MaxValue ? $"at least {min}" : $"from {min} to {max}";
+            problem = InvalidParameter(request, name, $"'{name}' must be a whole number {range}.");
+            return false;
+        }
+
+        value = parsed;
+        return true;
+    }
+
+    private static bool TryReadDate(HttpRequest request, string name, out DateTimeOffset? value, [NotNullWhen(false)] out IResult? problem)
+    {
+        value = null;
+        problem = null;
+        string? text = request.Query[name].FirstOrDefault();
+        if (text is null)
         {
             return true;
         }
@@ -328,7 +377,53 @@ public sealed class ProvisioningJobsHandler(
             return true;
         }
 
-        problem = Problems.BadRequest("Invalid query parameter", $"'{name}' must be a date and time (ISO 8601).");
+        problem = InvalidParameter(request, name, $"'{name}' must be a date and time (ISO 8601, e.g. 2026-11-01T00:00:00Z).");
+        return false;
+    }
+
+    private static bool TryReadStatuses(HttpRequest request, out HashSet<string>? statuses, [NotNullWhen(false)] out IResult? problem)
+    {
+        statuses = null;
+        problem = null;
+        string? text = request.Query["status"].FirstOrDefault();
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return true;
+        }
+
+        statuses = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string? known = JobStatuses.FirstOrDefault(s => s.Equals(part, StringComparison.OrdinalIgnoreCase));
+            if (known is null)
+            {
+                problem = InvalidParameter(request, "status", $"'{part}' is not one of {string.Join(", ", JobStatuses)}.");
+                return false;
+            }
+
+            statuses.Add(known);
+        }
+
+        return true;
+    }
+
+    private static bool TryReadCursor(HttpRequest request, out ListCursor? cursor, [NotNullWhen(false)] out IResult? problem)
+    {
+        cursor = null;
+        problem = null;
+        string? text = request.Query["continuationToken"].FirstOrDefault();
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (ListCursor.TryDecode(text, out ListCursor decoded))
+        {
+            cursor = decoded;
+            return true;
+        }
+
+        problem = InvalidParameter(request, "continuationToken", "'continuationToken' is not a token this API returned; start again without it.");
         return false;
     }
 
@@ -339,5 +434,62 @@ public sealed class ProvisioningJobsHandler(
             .ToDictionary(q => q.Key, q => (string?)q.Value.ToString());
         query["continuationToken"] = continuationToken;
         return string.Join("&", query.Select(q => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(q.Value ?? "")}"));
+    }
+
+    /// <summary>
+    /// A listing position: the creation time and id of the last job of a page. Encoded as base64url (letters, digits,
+    /// <c>-</c>, <c>_</c>: nothing a URL or a copy-paste changes, no padding, no trailing space).
+    /// </summary>
+    internal readonly record struct ListCursor(long CreatedTicks, string InstanceId)
+    {
+        private const string Version = "1";
+
+        public static ListCursor Of(OrchestrationMetadata instance) => new(instance.CreatedAt.UtcTicks, instance.InstanceId);
+
+        /// <summary>Newest first; among jobs created at the same instant, by id.</summary>
+        public static int Compare(OrchestrationMetadata a, OrchestrationMetadata b)
+        {
+            int byTime = b.CreatedAt.UtcTicks.CompareTo(a.CreatedAt.UtcTicks);
+            return byTime != 0 ? byTime : string.CompareOrdinal(a.InstanceId, b.InstanceId);
+        }
+
+        /// <summary>True when <paramref name="instance"/> comes after this position in the listing's order.</summary>
+        public bool IsBefore(OrchestrationMetadata instance)
+        {
+            long ticks = instance.CreatedAt.UtcTicks;
+            return ticks < CreatedTicks || (ticks == CreatedTicks && string.CompareOrdinal(instance.InstanceId, InstanceId) > 0);
+        }
+
+        public string Encode() =>
+            Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{Version}|{CreatedTicks.ToString(CultureInfo.InvariantCulture)}|{InstanceId}"));
+
+        public static bool TryDecode(string text, out ListCursor cursor)
+        {
+            cursor = default;
+            if (text.Length is 0 or > 1024 || !Base64Url.IsValid(text))
+            {
+                return false;
+            }
+
+            string[] parts;
+            try
+            {
+                parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(text)).Split('|', 3);
+            }
+            catch (FormatException)
+            {
+                return false;
+            }
+
+            if (parts.Length != 3 || parts[0] != Version || parts[2].Length == 0
+                || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ticks)
+                || ticks > DateTimeOffset.MaxValue.UtcTicks)
+            {
+                return false;
+            }
+
+            cursor = new ListCursor(ticks, parts[2]);
+            return true;
+        }
     }
 }

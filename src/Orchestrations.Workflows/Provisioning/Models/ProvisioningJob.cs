@@ -91,6 +91,11 @@ public sealed record ProvisioningCounts
 
     public int ActivationRequested { get; init; }
 
+    /// <summary>
+    /// Per-device callback messages received so far for all of the job's ThingSpace requests together: availability
+    /// checks, uploads and activations (not only activations, so it can exceed <see cref="Total"/>). ThingSpace's retries of
+    /// a message count once; the final "request completed" messages do not count.
+    /// </summary>
     public int CallbacksReceived { get; init; }
 
     public int Activated { get; init; }
