@@ -18,7 +18,11 @@ public static partial class SimulatorApp
             .Validate(o => o.Faults.Validate().Count == 0, "Simulator:Faults is invalid (rates 0..1, non-negative delays, CallbackDelayMaxMs >= CallbackDelayMinMs).")
             .Validate(o => Seeding.IsAccountName(o.DefaultAccount), "Simulator:DefaultAccount must look like 0000123456-00001.")
             .ValidateOnStart();
+        // Information tells a run's story (requests, batches, faults); the per-callback HTTP lines are Debug.
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<StateChanges>();
         builder.Services.AddSingleton<Inventory>();
         builder.Services.AddSingleton<AuthStore>();
         builder.Services.AddSingleton<FaultState>();
@@ -30,6 +34,8 @@ public static partial class SimulatorApp
         builder.Services.AddSingleton<ActivateRateLimiter>();
         builder.Services.AddSingleton<DeviceApi>();
         builder.Services.AddSingleton<SimulatorState>();
+        builder.Services.AddSingleton<StatePersistence>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StatePersistence>());
         builder.Services.AddHttpClient(CallbackDispatcher.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
         return builder;
     }
@@ -40,7 +46,7 @@ public static partial class SimulatorApp
         WebApplication app = builder.Build();
         try
         {
-            app.Services.GetRequiredService<SimulatorState>().Reset();
+            app.Services.GetRequiredService<SimulatorState>().Initialize();
         }
         catch
         {
@@ -49,6 +55,7 @@ public static partial class SimulatorApp
         }
 
         app.Use(RenderErrorsAsync);
+        app.Use(MarkChangedAsync);
         MapThingSpace(app);
         MapControl(app);
         return app;
@@ -79,6 +86,22 @@ public static partial class SimulatorApp
             context.Response.Clear();
             context.Response.StatusCode = ex.StatusCode;
             await context.Response.WriteAsJsonAsync(new JsonObject { ["errorCode"] = ErrorCodes.Prefix + ErrorCodes.DeserializationFailed, ["errorMessage"] = ex.Message }, context.RequestAborted);
+        }
+    }
+
+    /// <summary>Any request but a GET may change state: tell the data folder writer (debounced there).</summary>
+    private static async Task MarkChangedAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+            {
+                context.RequestServices.GetRequiredService<StateChanges>().MarkDirty();
+            }
         }
     }
 
@@ -338,6 +361,8 @@ internal sealed partial class SimulatorState
     private readonly CallbackDispatcher _dispatcher;
     private readonly ActivateRateLimiter _rateLimiter;
     private readonly DeviceApi _api;
+    private readonly AsyncProcessor _processor;
+    private readonly StatePersistence _persistence;
     private readonly TimeProvider _time;
     private readonly SimulatorOptions _options;
     private readonly ILogger<SimulatorState> _logger;
@@ -351,6 +376,8 @@ internal sealed partial class SimulatorState
         CallbackDispatcher dispatcher,
         ActivateRateLimiter rateLimiter,
         DeviceApi api,
+        AsyncProcessor processor,
+        StatePersistence persistence,
         TimeProvider time,
         IOptions<SimulatorOptions> options,
         ILogger<SimulatorState> logger)
@@ -363,12 +390,23 @@ internal sealed partial class SimulatorState
         _dispatcher = dispatcher;
         _rateLimiter = rateLimiter;
         _api = api;
+        _processor = processor;
+        _persistence = persistence;
         _time = time;
         _options = options.Value;
         _logger = logger;
     }
 
-    public void Reset()
+    /// <summary>At start: the state in the data folder when there is one, else the seed.</summary>
+    public void Initialize()
+    {
+        if (!_persistence.TryLoad())
+        {
+            Reset(persist: false);
+        }
+    }
+
+    public void Reset(bool persist = true)
     {
         SeedDocument? seed = _options.SeedFile is { Length: > 0 } path ? Seeding.ReadFile(path) : null;
         lock (_inventory.Sync)
@@ -377,9 +415,11 @@ internal sealed partial class SimulatorState
             _inventory.AddAccount(_options.DefaultAccount);
             if (seed is not null)
             {
-                int count = Seeding.Apply(_inventory, seed, _time.GetUtcNow(), _options.SeededActiveDays, _options.SeedFile ?? "seed");
-                LogSeeded(count, _options.SeedFile ?? string.Empty);
+                SeedResult result = Seeding.Apply(_inventory, seed, _time.GetUtcNow(), _options.SeededActiveDays, _options.SeedFile ?? "seed");
+                LogSeeded(result.DevicesAdded, result.KnownDevicesAdded, _options.SeedFile ?? string.Empty);
             }
+
+            _processor.Clear();
         }
 
         _auth.Reset();
@@ -389,8 +429,12 @@ internal sealed partial class SimulatorState
         _dispatcher.Reset();
         _rateLimiter.Reset();
         _api.Reset();
+        if (persist)
+        {
+            _persistence.WriteNow();
+        }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Seeded {Count} devices from {Path}")]
-    private partial void LogSeeded(int count, string path);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Seeded {Devices} devices and {KnownDevices} known devices from {Path}")]
+    private partial void LogSeeded(int devices, int knownDevices, string path);
 }

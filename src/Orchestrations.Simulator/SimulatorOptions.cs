@@ -56,6 +56,16 @@ public sealed class SimulatorOptions
     [Range(1, 1000)]
     public int ProvisioningActionsPerLinePerDay { get; set; } = 5;
 
+    /// <summary>
+    /// Folder where the simulator keeps its state across restarts (<c>state.json</c>); null (the default) keeps it in
+    /// memory only. When the folder holds a state, it is loaded at start instead of the seed.
+    /// </summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Minimum interval between two snapshots of the state in <see cref="DataDirectory"/>, in milliseconds.</summary>
+    [Range(0, 600000)]
+    public int PersistIntervalMs { get; set; } = 1000;
+
     /// <summary>Initial fault settings (the control API can change them at run time).</summary>
     public FaultSettings Faults { get; set; } = new();
 }

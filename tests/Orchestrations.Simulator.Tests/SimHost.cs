@@ -34,7 +34,7 @@ internal sealed class SimHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a simulator. Callbacks are immediate and retried every 20 ms unless settings say otherwise.</summary>
-    public static async Task<SimHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null)
+    public static async Task<SimHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null, Action<WebApplicationBuilder>? configure = null)
     {
         Dictionary<string, string> all = new(StringComparer.OrdinalIgnoreCase)
         {
@@ -56,6 +56,8 @@ internal sealed class SimHost : IAsyncDisposable
         {
             builder.Services.AddSingleton(time);
         }
+
+        configure?.Invoke(builder);
 
         WebApplication app = SimulatorApp.Build(builder);
         await app.StartAsync();

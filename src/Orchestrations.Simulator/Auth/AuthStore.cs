@@ -39,6 +39,37 @@ internal sealed class AuthStore
         }
     }
 
+    /// <summary>Tokens, sessions and the current password, as stored in the data folder.</summary>
+    public AuthRecord Export()
+    {
+        lock (_sync)
+        {
+            return new AuthRecord(new(_tokens, StringComparer.Ordinal), new(_sessions, StringComparer.Ordinal), _currentToken, _password, _failedLogins);
+        }
+    }
+
+    public void Import(AuthRecord record)
+    {
+        lock (_sync)
+        {
+            _tokens.Clear();
+            _sessions.Clear();
+            foreach (KeyValuePair<string, DateTimeOffset> pair in record.Tokens)
+            {
+                _tokens[pair.Key] = pair.Value;
+            }
+
+            foreach (KeyValuePair<string, DateTimeOffset> pair in record.Sessions)
+            {
+                _sessions[pair.Key] = pair.Value;
+            }
+
+            _currentToken = record.CurrentToken;
+            _password = record.Password;
+            _failedLogins = record.FailedLogins;
+        }
+    }
+
     public bool CheckClient(string key, string secret) =>
         FixedEquals(key, _options.OAuthKey) & FixedEquals(secret, _options.OAuthSecret);
 
@@ -161,3 +192,11 @@ internal sealed class AuthStore
     private static bool FixedEquals(string a, string b) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
 }
+
+/// <summary>The auth state as stored in the data folder (simulator credentials only; the folder is git-ignored).</summary>
+internal sealed record AuthRecord(
+    Dictionary<string, DateTimeOffset> Tokens,
+    Dictionary<string, DateTimeOffset> Sessions,
+    string? CurrentToken,
+    string Password,
+    int FailedLogins);

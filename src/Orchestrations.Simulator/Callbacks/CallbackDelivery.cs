@@ -61,6 +61,26 @@ internal sealed class CallbackRegistry
             _registrations.Clear();
         }
     }
+
+    public List<CallbackRegistration> Export()
+    {
+        lock (_sync)
+        {
+            return [.. _registrations.Values.OrderBy(r => r.AccountName, StringComparer.Ordinal).ThenBy(r => r.ServiceName, StringComparer.Ordinal)];
+        }
+    }
+
+    public void Import(IEnumerable<CallbackRegistration> registrations)
+    {
+        lock (_sync)
+        {
+            _registrations.Clear();
+            foreach (CallbackRegistration registration in registrations)
+            {
+                _registrations[(registration.AccountName, registration.ServiceName)] = registration;
+            }
+        }
+    }
 }
 
 /// <summary>One entry of the delivery log (no credentials in it).</summary>
@@ -136,8 +156,26 @@ internal sealed class OutgoingCallback
 
     public int Attempt { get; set; }
 
+    /// <summary>The dispatcher generation the message belongs to (a reset drops older ones).</summary>
+    public long Generation { get; set; }
+
     /// <summary>Completed after the first send attempt (whatever its outcome).</summary>
     public TaskCompletionSource FirstAttempt { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>For the data folder; the body is shared, not copied (it is never changed after the message is produced).</summary>
+    public OutgoingCallbackRecord ToRecord() => new(AccountName, ServiceName, RequestId, Kind, Device, Body, Duplicate, Attempt);
+
+    public static OutgoingCallback FromRecord(OutgoingCallbackRecord record) => new()
+    {
+        AccountName = record.AccountName,
+        ServiceName = record.ServiceName,
+        RequestId = record.RequestId,
+        Kind = record.Kind,
+        Device = record.Device,
+        Body = record.Body,
+        Duplicate = record.Duplicate,
+        Attempt = record.Attempt,
+    };
 
     public OutgoingCallback CloneAsDuplicate() => new()
     {
@@ -151,21 +189,27 @@ internal sealed class OutgoingCallback
     };
 }
 
+/// <summary>A callback message as stored in the data folder (sends so far in <see cref="Attempt"/>).</summary>
+internal sealed record OutgoingCallbackRecord(string AccountName, string ServiceName, string RequestId, string Kind, string? Device, JsonObject Body, bool Duplicate, int Attempt);
+
 /// <summary>Sends callback messages with bounded concurrency and retries non-2xx answers.</summary>
 internal sealed partial class CallbackDispatcher : BackgroundService
 {
     public const string HttpClientName = "callbacks";
 
     private readonly Channel<OutgoingCallback> _channel = Channel.CreateUnbounded<OutgoingCallback>();
+    private readonly Lock _trackSync = new();
+    private readonly HashSet<OutgoingCallback> _tracked = [];
+    private readonly Dictionary<string, bool> _listenerReachable = new(StringComparer.Ordinal);
     private readonly CallbackRegistry _registry;
     private readonly DeliveryLog _log;
     private readonly FaultState _faults;
     private readonly TimeProvider _time;
     private readonly IHttpClientFactory _httpClients;
+    private readonly StateChanges _changes;
     private readonly SimulatorOptions _options;
     private readonly ILogger<CallbackDispatcher> _logger;
     private CancellationToken _stopping;
-    private long _outstanding;
     private long _generation;
 
     public CallbackDispatcher(
@@ -174,6 +218,7 @@ internal sealed partial class CallbackDispatcher : BackgroundService
         FaultState faults,
         TimeProvider time,
         IHttpClientFactory httpClients,
+        StateChanges changes,
         IOptions<SimulatorOptions> options,
         ILogger<CallbackDispatcher> logger)
     {
@@ -182,25 +227,78 @@ internal sealed partial class CallbackDispatcher : BackgroundService
         _faults = faults;
         _time = time;
         _httpClients = httpClients;
+        _changes = changes;
         _options = options.Value;
         _logger = logger;
     }
 
     /// <summary>Messages accepted and not yet finished (delivered, abandoned, dropped).</summary>
-    public long Outstanding => Interlocked.Read(ref _outstanding);
+    public long Outstanding
+    {
+        get
+        {
+            lock (_trackSync)
+            {
+                return _tracked.Count;
+            }
+        }
+    }
 
     /// <summary>Bumped by a reset: messages of older generations are dropped.</summary>
-    public void Reset() => Interlocked.Increment(ref _generation);
+    public void Reset()
+    {
+        Interlocked.Increment(ref _generation);
+        lock (_trackSync)
+        {
+            foreach (OutgoingCallback message in _tracked)
+            {
+                message.FirstAttempt.TrySetResult();
+            }
+
+            _tracked.Clear();
+            _listenerReachable.Clear();
+        }
+    }
 
     public long Generation => Interlocked.Read(ref _generation);
 
+    /// <summary>Counts messages as outstanding (and stored in the data folder) before they are sent.</summary>
+    public void Track(IEnumerable<OutgoingCallback> messages)
+    {
+        lock (_trackSync)
+        {
+            foreach (OutgoingCallback message in messages)
+            {
+                message.Generation = Generation;
+                _tracked.Add(message);
+            }
+        }
+    }
+
+    /// <summary>Queues tracked messages for sending.</summary>
+    public void Send(IEnumerable<OutgoingCallback> messages)
+    {
+        foreach (OutgoingCallback message in messages)
+        {
+            if (!_channel.Writer.TryWrite(message))
+            {
+                Finish(message);
+            }
+        }
+    }
+
     public void Enqueue(OutgoingCallback message)
     {
-        Interlocked.Increment(ref _outstanding);
-        if (!_channel.Writer.TryWrite(message))
+        Track([message]);
+        Send([message]);
+    }
+
+    /// <summary>The outstanding messages, for the data folder.</summary>
+    public List<OutgoingCallbackRecord> Export()
+    {
+        lock (_trackSync)
         {
-            Interlocked.Decrement(ref _outstanding);
-            message.FirstAttempt.TrySetResult();
+            return [.. _tracked.Select(m => m.ToRecord())];
         }
     }
 
@@ -222,6 +320,12 @@ internal sealed partial class CallbackDispatcher : BackgroundService
         {
             await foreach (OutgoingCallback message in _channel.Reader.ReadAllAsync(stoppingToken))
             {
+                if (message.Generation != Generation)
+                {
+                    message.FirstAttempt.TrySetResult();
+                    continue;
+                }
+
                 await SendAsync(message, stoppingToken);
             }
         }
@@ -238,6 +342,7 @@ internal sealed partial class CallbackDispatcher : BackgroundService
         if (registration is null)
         {
             _log.Add(_time.GetUtcNow(), message, "NoListener", null, null);
+            LogNoListener(message.RequestId, message.ServiceName, message.AccountName);
             Finish(message);
             return;
         }
@@ -271,7 +376,10 @@ internal sealed partial class CallbackDispatcher : BackgroundService
             delivered = false;
         }
 
-        _log.Add(_time.GetUtcNow(), message, delivered ? "Delivered" : status is null ? "Unreachable" : "Rejected", status, registration.Url);
+        string outcome = delivered ? "Delivered" : status is null ? "Unreachable" : "Rejected";
+        _log.Add(_time.GetUtcNow(), message, outcome, status, registration.Url);
+        LogSent(message.RequestId, message.Kind, message.Device, message.Attempt, outcome, status);
+        NoteListener(registration.Url, status is not null);
         message.FirstAttempt.TrySetResult();
         if (delivered)
         {
@@ -282,11 +390,33 @@ internal sealed partial class CallbackDispatcher : BackgroundService
         if (message.Attempt >= _options.MaxCallbackThreshold)
         {
             _log.Add(_time.GetUtcNow(), message, "Abandoned", status, registration.Url);
+            LogAbandoned(message.RequestId, message.Kind, message.Device, message.Attempt, status);
             Finish(message);
             return;
         }
 
+        _changes.MarkDirty();
         _ = RetryLaterAsync(message, Generation);
+    }
+
+    /// <summary>One Information line when a listener stops answering and one when it answers again (not one per message).</summary>
+    private void NoteListener(string url, bool answered)
+    {
+        bool changed;
+        lock (_trackSync)
+        {
+            changed = !_listenerReachable.TryGetValue(url, out bool before) ? !answered : before != answered;
+            _listenerReachable[url] = answered;
+        }
+
+        if (changed && !answered)
+        {
+            LogListenerUnreachable(url, _faults.RetryInterval.TotalMilliseconds, _options.MaxCallbackThreshold);
+        }
+        else if (changed)
+        {
+            LogListenerReachable(url);
+        }
     }
 
     private async Task RetryLaterAsync(OutgoingCallback message, long generation)
@@ -306,16 +436,66 @@ internal sealed partial class CallbackDispatcher : BackgroundService
         }
         catch (OperationCanceledException)
         {
-            Finish(message);
+            // Shutting down: the message stays outstanding, so the data folder keeps it for the next start.
+            message.FirstAttempt.TrySetResult();
         }
     }
 
     private void Finish(OutgoingCallback message)
     {
         message.FirstAttempt.TrySetResult();
-        Interlocked.Decrement(ref _outstanding);
+        lock (_trackSync)
+        {
+            _tracked.Remove(message);
+        }
+
+        _changes.MarkDirty();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Callback for request {RequestId} ({ServiceName}) could not be sent")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Callback for request {RequestId} ({ServiceName}) could not be sent")]
     private partial void LogSendFailed(Exception exception, string requestId, string serviceName);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Callback {Kind} {Device} of request {RequestId}, send {Attempt}: {Outcome} {StatusCode}")]
+    private partial void LogSent(string requestId, string kind, string? device, int attempt, string outcome, int? statusCode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback {Kind} {Device} of request {RequestId} abandoned after {Attempt} sends (last status {StatusCode})")]
+    private partial void LogAbandoned(string requestId, string kind, string? device, int attempt, int? statusCode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback of request {RequestId} dropped: no {ServiceName} listener on account {AccountName}")]
+    private partial void LogNoListener(string requestId, string serviceName, string accountName);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Callback listener {Url} does not answer; its callbacks are retried every {IntervalMs} ms, {MaxSends} sends at most")]
+    private partial void LogListenerUnreachable(string url, double intervalMs, int maxSends);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Callback listener {Url} answers again")]
+    private partial void LogListenerReachable(string url);
+}
+
+/// <summary>A signal that state worth keeping in the data folder changed (cheap; read by <see cref="StatePersistence"/>).</summary>
+internal sealed class StateChanges : IDisposable
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+    private int _dirty;
+
+    public void MarkDirty()
+    {
+        if (Interlocked.Exchange(ref _dirty, 1) == 0)
+        {
+            try
+            {
+                _signal.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already signalled.
+            }
+        }
+    }
+
+    /// <summary>Clears the flag; true when something had changed.</summary>
+    public bool TakeDirty() => Interlocked.Exchange(ref _dirty, 0) == 1;
+
+    public Task WaitAsync(CancellationToken cancellationToken) => _signal.WaitAsync(cancellationToken);
+
+    public void Dispose() => _signal.Dispose();
 }

@@ -11,8 +11,9 @@ public static partial class SimulatorApp
         RouteGroupBuilder control = app.MapGroup("/_simulator");
         control.MapGet("/health", () => Results.Ok(new { status = "Healthy" }));
 
-        control.MapGet("/status", (Inventory inventory, CallbackDispatcher dispatcher) =>
+        control.MapGet("/status", (Inventory inventory, CallbackDispatcher dispatcher, StatePersistence persistence) =>
         {
+            (long writes, TimeSpan writeTime) = persistence.Statistics;
             lock (inventory.Sync)
             {
                 return Results.Json(new JsonObject
@@ -20,7 +21,15 @@ public static partial class SimulatorApp
                     ["accounts"] = new JsonArray([.. inventory.Accounts.Order(StringComparer.Ordinal).Select(a => (JsonNode?)a)]),
                     ["devices"] = inventory.Count,
                     ["devicesByState"] = new JsonObject([.. inventory.Devices.GroupBy(d => d.State).Select(g => new KeyValuePair<string, JsonNode?>(g.Key, g.Count()))]),
+                    ["knownIdentifiers"] = inventory.KnownCount,
                     ["outstandingCallbacks"] = dispatcher.Outstanding,
+                    ["persistence"] = new JsonObject
+                    {
+                        ["enabled"] = persistence.Enabled,
+                        ["path"] = persistence.FilePath,
+                        ["writes"] = writes,
+                        ["writeMsTotal"] = Math.Round(writeTime.TotalMilliseconds, 1),
+                    },
                 });
             }
         });
@@ -40,8 +49,15 @@ public static partial class SimulatorApp
                 SeedDocument seed = csv ? Seeding.ParseCsv(text, "request body") : Seeding.ParseJson(text, "request body");
                 lock (inventory.Sync)
                 {
-                    int added = Seeding.Apply(inventory, seed, time.GetUtcNow(), options.Value.SeededActiveDays, "request body");
-                    return Results.Json(new JsonObject { ["devicesAdded"] = added, ["devices"] = inventory.Count });
+                    SeedResult added = Seeding.Apply(inventory, seed, time.GetUtcNow(), options.Value.SeededActiveDays, "request body");
+                    return Results.Json(new JsonObject
+                    {
+                        ["devicesAdded"] = added.DevicesAdded,
+                        ["knownDevicesAdded"] = added.KnownDevicesAdded,
+                        ["accountsAdded"] = added.AccountsAdded,
+                        ["devices"] = inventory.Count,
+                        ["knownIdentifiers"] = inventory.KnownCount,
+                    });
                 }
             }
             catch (SeedException ex)
@@ -75,6 +91,38 @@ public static partial class SimulatorApp
             }
         });
 
+        // Hardware known to Verizon, one entry per identifier (kind:id order), with the account of the device that
+        // carries it (null when on no account) and its seeded activation failure; page with after=<kind:id>.
+        control.MapGet("/known-devices", (Inventory inventory, string? kind, string? after, int? limit) =>
+        {
+            int take = Math.Clamp(limit ?? 1000, 1, 100_000);
+            string? wanted = kind?.Trim().ToLowerInvariant();
+            lock (inventory.Sync)
+            {
+                List<string> page = [.. inventory.KnownKeys
+                    .Where(k => (after is null || string.CompareOrdinal(k, after) > 0) && (wanted is null || k.StartsWith(wanted + ":", StringComparison.Ordinal)))
+                    .Take(take + 1)];
+                JsonArray items = [.. page.Take(take).Select(key =>
+                {
+                    int colon = key.IndexOf(':', StringComparison.Ordinal);
+                    string k = key[..colon], id = key[(colon + 1)..];
+                    return (JsonNode)new JsonObject
+                    {
+                        ["kind"] = k,
+                        ["id"] = id,
+                        ["accountName"] = inventory.Find(k, id)?.AccountName,
+                        ["failActivation"] = inventory.FailActivationCode(key),
+                    };
+                })];
+                return Results.Json(new JsonObject
+                {
+                    ["knownDevices"] = items,
+                    ["total"] = inventory.KnownCount,
+                    ["next"] = page.Count > take ? page[take - 1] : null,
+                });
+            }
+        });
+
         control.MapGet("/faults", (FaultState faults) => Results.Json(faults.Current, RequestTools.Json));
         control.MapPut("/faults", async (HttpContext context, FaultState faults) =>
         {
@@ -101,12 +149,22 @@ public static partial class SimulatorApp
             }
 
             faults.Set(settings);
+            ILogger logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrations.Simulator.Faults");
+            if (logger.IsEnabled(LogLevel.Information))
+            {
+                string current = JsonSerializer.Serialize(faults.Current, RequestTools.Json);
+                LogFaultsReplaced(logger, current);
+            }
+
             return Results.Json(faults.Current, RequestTools.Json);
         });
 
         control.MapGet("/callbacks", (DeliveryLog log, string? requestId, long? after, int? limit) =>
             Results.Json(new { entries = log.Read(requestId, after ?? 0, Math.Clamp(limit ?? 10_000, 1, 200_000)) }, RequestTools.Json));
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fault settings replaced: {Faults}")]
+    private static partial void LogFaultsReplaced(ILogger logger, string faults);
 
     private static JsonObject Describe(SimDevice device, TimeProvider time)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 
@@ -232,38 +233,108 @@ internal sealed partial class DeviceApi
     /// <summary>One device's activation. Deferred (upload-activate) checks everything when the callback is produced.</summary>
     private PlannedCallback PlanActivation(string account, Target target, string plan, string zip, DeviceActionRequest request, bool deferred)
     {
-        DeviceOutcome? Check(out SimDevice? device)
+        SimDevice? checkedDevice = null;
+        DeviceOutcome? early = deferred ? null : CheckActivation(account, target, out checkedDevice);
+        return ActivationCallback(account, target, plan, zip, request, deferred, checkedDevice, early);
+    }
+
+    /// <summary>The checks of an activation; on success the device goes <c>pending activation</c>. Caller holds the lock.</summary>
+    private DeviceOutcome? CheckActivation(string account, Target target, out SimDevice? device)
+    {
+        device = _inventory.Find(target.Ids);
+        if (!_inventory.IsKnown(target.Ids) && (device is null || !_inventory.IsKnown(device.Ids)))
         {
-            device = _inventory.Find(target.Ids);
-            if (!_inventory.IsKnown(target.Ids) && (device is null || !_inventory.IsKnown(device.Ids)))
-            {
-                return DeviceOutcome.Fault(ErrorCodes.DeviceNotFound, $"REQUEST_FAILED. Device {Describe(target.Ids)} is not known to Verizon (upload it first)");
-            }
-
-            if (device is null)
-            {
-                device = _inventory.Create(account, DeviceStates.Deactive, target.Ids.Where(p => Identifiers.HardwareKinds.Contains(p.Key)), _time.GetUtcNow(), known: true);
-            }
-            else if (device.AccountName != account)
-            {
-                return DeviceOutcome.Fault(ErrorCodes.DeviceAccountInvalid, $"INPUT_INVALID. Device {Describe(target.Ids)} is not part of account {account}");
-            }
-
-            DeviceOutcome? fault = RequireState(device, "activate", DeviceStates.PreActive, DeviceStates.Deactive) ?? CountAction(device);
-            if (fault is null)
-            {
-                device.State = DeviceStates.PendingActivation;
-            }
-
-            return fault;
+            return DeviceOutcome.Fault(ErrorCodes.DeviceNotFound, $"REQUEST_FAILED. Device {Describe(target.Ids)} is not known to Verizon (upload it first)");
         }
 
-        SimDevice? checkedDevice = null;
-        DeviceOutcome? early = deferred ? null : Check(out checkedDevice);
+        if (device is null)
+        {
+            device = _inventory.Create(account, DeviceStates.Deactive, target.Ids.Where(p => Identifiers.HardwareKinds.Contains(p.Key)), _time.GetUtcNow(), known: true);
+        }
+        else if (device.AccountName != account)
+        {
+            return DeviceOutcome.Fault(ErrorCodes.DeviceAccountInvalid, $"INPUT_INVALID. Device {Describe(target.Ids)} is not part of account {account}");
+        }
+
+        DeviceOutcome? fault = RequireState(device, "activate", DeviceStates.PreActive, DeviceStates.Deactive) ?? CountAction(device);
+        if (fault is null)
+        {
+            device.State = DeviceStates.PendingActivation;
+        }
+
+        return fault;
+    }
+
+    /// <summary>
+    /// Plans again, after a restart, a callback stored with a <see cref="PlannedCallback.Resume"/> description; null
+    /// when the description is not one this version knows. Caller holds the lock.
+    /// </summary>
+    public PlannedCallback? Resume(JsonObject resume)
+    {
+        JsonArray Echo(JsonNode? node) => node as JsonArray ?? [];
+        List<KeyValuePair<string, string>> Ids(JsonNode? node) =>
+            [.. (node as JsonArray ?? []).OfType<JsonObject>().Select(o => new KeyValuePair<string, string>(o["kind"]?.GetValue<string>() ?? string.Empty, o["id"]?.GetValue<string>() ?? string.Empty))];
+
+        switch (resume["op"]?.GetValue<string>())
+        {
+            case "activate":
+                {
+                    string account = resume["account"]?.GetValue<string>() ?? string.Empty;
+                    Target target = new(Echo(resume["echo"]), Ids(resume["ids"]), null, resume["ipAddress"]?.GetValue<string>());
+                    DeviceActionRequest request = resume["request"].Deserialize<DeviceActionRequest>(RequestTools.Json) ?? new DeviceActionRequest();
+                    bool deferred = resume["deferred"]?.GetValue<bool>() == true;
+                    SimDevice? device = resume["deviceId"]?.GetValue<long>() is long id ? _inventory.FindById(id) : null;
+                    DeviceOutcome? early = resume["earlyFault"] is JsonObject fault
+                        ? new DeviceOutcome(null, null, fault["code"]?.GetValue<string>(), fault["text"]?.GetValue<string>())
+                        : null;
+                    if (!deferred && early is null && device is null)
+                    {
+                        early = DeviceOutcome.Fault(ErrorCodes.DeviceNotFound, "REQUEST_FAILED. The device was removed before the request completed");
+                    }
+
+                    return ActivationCallback(account, target, resume["plan"]?.GetValue<string>() ?? string.Empty, resume["zip"]?.GetValue<string>() ?? string.Empty, request, deferred, device, early);
+                }
+
+            case "upload":
+                {
+                    List<Target> targets = [.. (resume["targets"] as JsonArray ?? []).OfType<JsonObject>().Select(t => new Target(Echo(t["echo"]), Ids(t["ids"]), null, null))];
+                    return UploadCallback(Echo(resume["echo"]), targets);
+                }
+
+            default:
+                return null;
+        }
+    }
+
+    private static JsonArray IdsJson(IEnumerable<KeyValuePair<string, string>> ids) =>
+        [.. ids.Select(p => (JsonNode)new JsonObject { ["kind"] = p.Key, ["id"] = p.Value })];
+
+    private PlannedCallback ActivationCallback(string account, Target target, string plan, string zip, DeviceActionRequest request, bool deferred, SimDevice? checkedDevice, DeviceOutcome? early)
+    {
+        JsonObject resume = new()
+        {
+            ["op"] = "activate",
+            ["account"] = account,
+            ["plan"] = plan,
+            ["zip"] = zip,
+            ["deferred"] = deferred,
+            ["echo"] = target.Echo.DeepClone(),
+            ["ids"] = IdsJson(target.Ids),
+            ["ipAddress"] = target.IpAddress,
+            ["deviceId"] = checkedDevice?.Id,
+            ["earlyFault"] = early is null ? null : new JsonObject { ["code"] = early.FaultCode, ["text"] = early.FaultString },
+            ["request"] = JsonSerializer.SerializeToNode(new DeviceActionRequest
+            {
+                CostCenterCode = request.CostCenterCode,
+                GroupName = request.GroupName,
+                CustomFields = request.CustomFields,
+                PrimaryPlaceOfUse = request.PrimaryPlaceOfUse,
+            }, RequestTools.Json),
+        };
         return new PlannedCallback(CarrierService, target.Echo, injectFailure =>
         {
             SimDevice? device = checkedDevice;
-            DeviceOutcome? fault = deferred ? Check(out device) : early;
+            DeviceOutcome? fault = deferred ? CheckActivation(account, target, out device) : early;
             if (fault is not null || device is null)
             {
                 return fault ?? DeviceOutcome.Fault(ErrorCodes.DeviceNotFound, "REQUEST_FAILED. Device not found");
@@ -327,7 +398,7 @@ internal sealed partial class DeviceApi
                 ["ipAddress"] = device.IpAddress,
                 ["state"] = device.State,
             });
-        });
+        }, resume);
     }
 
     public async Task<IResult> UploadActivate(HttpContext context)
@@ -355,21 +426,7 @@ internal sealed partial class DeviceApi
                 }
             }
 
-            planned.Add(new PlannedCallback(DeviceService, all, _ =>
-            {
-                JsonArray uploaded = [];
-                foreach (Target target in targets)
-                {
-                    foreach (KeyValuePair<string, string> pair in target.Ids)
-                    {
-                        _inventory.MarkKnown(pair.Key, pair.Value);
-                    }
-
-                    uploaded.Add(new JsonObject { ["deviceIds"] = target.Echo.DeepClone(), ["status"] = "Uploaded" });
-                }
-
-                return DeviceOutcome.Success("deviceUploadResponse", new JsonObject { ["devices"] = uploaded });
-            }));
+            planned.Add(UploadCallback(all, targets));
             DeviceActionRequest activation = new() { AccountName = account, ServicePlan = plan, MdnZipCode = zip, CarrierIpPoolName = request.CarrierIpPoolName };
             foreach (Target target in targets)
             {
@@ -378,6 +435,32 @@ internal sealed partial class DeviceApi
         }
 
         return Accepted(await _processor.StartAsync(account, CarrierService, planned));
+    }
+
+    /// <summary>The upload half of upload-activate: the hardware becomes known to Verizon.</summary>
+    private PlannedCallback UploadCallback(JsonArray all, List<Target> targets)
+    {
+        JsonObject resume = new()
+        {
+            ["op"] = "upload",
+            ["echo"] = all.DeepClone(),
+            ["targets"] = new JsonArray([.. targets.Select(t => (JsonNode)new JsonObject { ["echo"] = t.Echo.DeepClone(), ["ids"] = IdsJson(t.Ids) })]),
+        };
+        return new PlannedCallback(DeviceService, all, _ =>
+        {
+            JsonArray uploaded = [];
+            foreach (Target target in targets)
+            {
+                foreach (KeyValuePair<string, string> pair in target.Ids)
+                {
+                    _inventory.MarkKnown(pair.Key, pair.Value);
+                }
+
+                uploaded.Add(new JsonObject { ["deviceIds"] = target.Echo.DeepClone(), ["status"] = "Uploaded" });
+            }
+
+            return DeviceOutcome.Success("deviceUploadResponse", new JsonObject { ["devices"] = uploaded });
+        }, resume);
     }
 
     // ---- 5 deactivate, 12 suspend, 13 restore --------------------------------------------------------------------

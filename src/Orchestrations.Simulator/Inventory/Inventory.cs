@@ -122,6 +122,49 @@ internal sealed class Inventory
 
     public void AddAccount(string name) => _accounts.Add(name);
 
+    /// <summary>Hardware identifiers known to Verizon (<c>kind:id</c>), sorted. Caller holds the lock.</summary>
+    public IEnumerable<string> KnownKeys => _known.Order(StringComparer.Ordinal);
+
+    public int KnownCount => _known.Count;
+
+    /// <summary>The seeded activation failure code of one identifier, or null. Caller holds the lock.</summary>
+    public string? FailActivationCode(string key) => _failActivation.GetValueOrDefault(key);
+
+    /// <summary>Everything the inventory holds, as plain records (for the data folder). Caller holds the lock.</summary>
+    public InventoryRecord Export() => new(
+        [.. _accounts],
+        [.. _devices.Values.Select(DeviceRecord.From)],
+        [.. _known],
+        new Dictionary<string, string>(_failActivation, StringComparer.Ordinal),
+        _nextId,
+        _nextMdn);
+
+    /// <summary>Replaces the inventory with an exported one. Caller holds the lock.</summary>
+    public void Import(InventoryRecord record)
+    {
+        Clear();
+        _accounts.UnionWith(record.Accounts);
+        _known.UnionWith(record.Known);
+        foreach (KeyValuePair<string, string> pair in record.FailActivation)
+        {
+            _failActivation[pair.Key] = pair.Value;
+        }
+
+        foreach (DeviceRecord stored in record.Devices)
+        {
+            SimDevice device = stored.ToDevice();
+            _devices.Add(device.Id, device);
+            foreach (KeyValuePair<string, string> pair in device.Ids)
+            {
+                _byIdentifier[Key(pair.Key, pair.Value)] = device;
+            }
+        }
+
+        _nextId = record.NextId;
+        _nextMdn = record.NextMdn;
+    }
+
+
     public bool HasAccount(string name) => _accounts.Contains(name);
 
     public void MarkKnown(string kind, string id)
@@ -314,5 +357,78 @@ internal sealed class Inventory
         }
 
         return json;
+    }
+}
+
+/// <summary>The inventory as stored in the data folder.</summary>
+internal sealed record InventoryRecord(
+    List<string> Accounts,
+    List<DeviceRecord> Devices,
+    List<string> Known,
+    Dictionary<string, string> FailActivation,
+    long NextId,
+    long NextMdn);
+
+/// <summary>One device as stored in the data folder.</summary>
+internal sealed record DeviceRecord(
+    long Id,
+    string AccountName,
+    Dictionary<string, string> Ids,
+    string State,
+    string? ServicePlan,
+    List<string> Groups,
+    Dictionary<string, string> CustomFields,
+    Dictionary<string, string> Labels,
+    string? CostCenter,
+    string? IpAddress,
+    JsonNode? PlaceOfUse,
+    string? StageServiceName,
+    string? StageStateName,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? LastActivationDate,
+    DateTimeOffset? ActiveSince,
+    DateTimeOffset? SuspendedAt,
+    List<ProvisioningEvent> History,
+    DateOnly ActionDay,
+    int ActionCount)
+{
+    public static DeviceRecord From(SimDevice d) => new(
+        d.Id, d.AccountName, new(d.Ids, StringComparer.Ordinal), d.State, d.ServicePlan, [.. d.Groups],
+        new(d.CustomFields, StringComparer.OrdinalIgnoreCase), new(d.Labels, StringComparer.Ordinal), d.CostCenter, d.IpAddress,
+        d.PlaceOfUse?.DeepClone(), d.StageServiceName, d.StageStateName, d.CreatedAt, d.LastActivationDate, d.ActiveSince,
+        d.SuspendedAt, [.. d.History], d.ActionDay, d.ActionCount);
+
+    public SimDevice ToDevice()
+    {
+        SimDevice device = new() { Id = Id, AccountName = AccountName, State = State, CreatedAt = CreatedAt };
+        foreach (KeyValuePair<string, string> pair in Ids)
+        {
+            device.Ids[pair.Key] = pair.Value;
+        }
+
+        device.Groups.AddRange(Groups);
+        foreach (KeyValuePair<string, string> pair in CustomFields)
+        {
+            device.CustomFields[pair.Key] = pair.Value;
+        }
+
+        foreach (KeyValuePair<string, string> pair in Labels)
+        {
+            device.Labels[pair.Key] = pair.Value;
+        }
+
+        device.ServicePlan = ServicePlan;
+        device.CostCenter = CostCenter;
+        device.IpAddress = IpAddress;
+        device.PlaceOfUse = PlaceOfUse;
+        device.StageServiceName = StageServiceName;
+        device.StageStateName = StageStateName;
+        device.LastActivationDate = LastActivationDate;
+        device.ActiveSince = ActiveSince;
+        device.SuspendedAt = SuspendedAt;
+        device.History.AddRange(History);
+        device.ActionDay = ActionDay;
+        device.ActionCount = ActionCount;
+        return device;
     }
 }

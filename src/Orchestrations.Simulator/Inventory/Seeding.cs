@@ -138,8 +138,8 @@ internal static class Seeding
         return new SeedDocument { Accounts = [.. accounts], Devices = devices, KnownDevices = knownDevices };
     }
 
-    /// <summary>Validates the whole seed first, then applies it (all or nothing). Returns the number of devices added.</summary>
-    public static int Apply(Inventory inventory, SeedDocument seed, DateTimeOffset now, int seededActiveDays, string source)
+    /// <summary>Validates the whole seed first, then applies it (all or nothing). Returns what was added, per kind.</summary>
+    public static SeedResult Apply(Inventory inventory, SeedDocument seed, DateTimeOffset now, int seededActiveDays, string source)
     {
         List<(SeedDevice Device, List<KeyValuePair<string, string>> Ids, string State)> planned = [];
         List<(List<KeyValuePair<string, string>> Ids, string? FailActivation)> knownOnly = [];
@@ -174,6 +174,7 @@ internal static class Seeding
             CheckAccount(account, $"{source}: accounts[{index++}]");
         }
 
+        int accountsBefore = inventory.Accounts.Count;
         foreach (string account in seed.Accounts ?? [])
         {
             inventory.AddAccount(account);
@@ -237,7 +238,7 @@ internal static class Seeding
             }
         }
 
-        return planned.Count;
+        return new SeedResult(planned.Count, knownOnly.Count, inventory.Accounts.Count - accountsBefore);
     }
 
     private static void CheckFailCode(string? code, string where)
@@ -291,6 +292,9 @@ internal static class Seeding
         return ids;
     }
 }
+
+/// <summary>What a seed added: devices on accounts, hardware known to Verizon on no account, new accounts.</summary>
+internal sealed record SeedResult(int DevicesAdded, int KnownDevicesAdded, int AccountsAdded);
 
 /// <summary>A seed that cannot be applied; the message says where and why.</summary>
 internal sealed class SeedException(string message) : Exception(message);
