@@ -2,6 +2,7 @@ using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orchestrations.Durable.Storage;
+using Orchestrations.Functions.Hosting;
 using Orchestrations.ThingSpace;
 using Orchestrations.Workflows;
 
@@ -10,12 +11,13 @@ namespace Orchestrations.Functions;
 /// <summary>Everything <c>Program.cs</c> configures, in one place the tests can call without a Functions host.</summary>
 public static class FunctionsAppBuilderExtensions
 {
-    /// <summary>ASP.NET Core integration (the handlers take <c>HttpRequest</c> and return <c>IResult</c>) and the app's services.</summary>
+    /// <summary>ASP.NET Core integration (the handlers take <c>HttpRequest</c> and return <c>IResult</c>), the app's services and telemetry.</summary>
     public static FunctionsApplicationBuilder ConfigureOrchestrationsApp(this FunctionsApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.ConfigureFunctionsWebApplication();
         builder.Services.AddOrchestrationsApp(builder.Configuration);
+        builder.Services.AddFunctionsTelemetry(builder.Configuration);
         return builder;
     }
 
