@@ -118,7 +118,7 @@ while true; do
       log "host (pid $HOST_PID) exited with $(describe_status "$status"); Azurite and the simulator keep running"
       (( SECONDS - HOST_STARTED_AT >= 60 )) && restarts=0
       if (( restarts >= HOST_RESTARTS )); then
-        log "error: the host exited $restarts times in a row without staying up for a minute; stopping (see the [host] lines above)"
+        log "error: the host exited $restarts times in a row without staying up for a minute; stopping (see the [host] lines above; fix the cause, then run make run again)"
         exit 1
       fi
       delay=$((1 << restarts)); restarts=$((restarts + 1))

@@ -31,6 +31,9 @@ internal sealed class PendingRequest
 
     public required DateTimeOffset DueAt { get; init; }
 
+    /// <summary>Callbacks before the response (fault): the answer waits for the first sends.</summary>
+    public bool Early { get; init; }
+
     /// <summary>True once the device messages were produced (state changed, messages tracked by the dispatcher).</summary>
     public bool Produced { get; set; }
 
@@ -85,30 +88,36 @@ internal sealed partial class AsyncProcessor
         _logger = logger;
     }
 
-    /// <summary>Starts the request; returns its id. With "callbacks before response" it waits for the first sends.</summary>
-    public async Task<string> StartAsync(string account, string completionService, IReadOnlyList<PlannedCallback> planned)
+    /// <summary>
+    /// Registers an accepted request. Called under the inventory lock by the operation that changed state for it, so
+    /// a snapshot of the data folder never holds the state change without the request.
+    /// </summary>
+    public PendingRequest Register(string account, string completionService, IReadOnlyList<PlannedCallback> planned)
     {
-        string requestId = Guid.NewGuid().ToString();
         bool early = _faults.CallbacksBeforeResponse;
         TimeSpan delay = early ? TimeSpan.Zero : _faults.CallbackDelay();
         PendingRequest request = new()
         {
-            RequestId = requestId,
+            RequestId = Guid.NewGuid().ToString(),
             Account = account,
             CompletionService = completionService,
             Planned = planned,
             DueAt = _time.GetUtcNow() + delay,
+            Early = early,
         };
-        lock (_inventory.Sync)
-        {
-            _pending[requestId] = request;
-        }
+        _pending[request.RequestId] = request;
+        return request;
+    }
 
+    /// <summary>Starts a registered request; returns its id. With "callbacks before response" it waits for the first sends.</summary>
+    public async Task<string> StartAsync(PendingRequest request)
+    {
         _changes.MarkDirty();
-        LogAccepted(requestId, account, planned.Count, completionService, (long)delay.TotalMilliseconds);
+        long delayMs = (long)Math.Max(0, (request.DueAt - _time.GetUtcNow()).TotalMilliseconds);
+        LogAccepted(request.RequestId, request.Account, request.Planned.Count, request.CompletionService, delayMs);
         TaskCompletionSource allSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
         _ = Task.Run(() => RunAsync(request, allSent));
-        if (early)
+        if (request.Early)
         {
             try
             {
@@ -120,7 +129,7 @@ internal sealed partial class AsyncProcessor
             }
         }
 
-        return requestId;
+        return request.RequestId;
     }
 
     /// <summary>Pending requests for the data folder. Caller holds the inventory lock.</summary>

@@ -508,6 +508,7 @@ internal sealed partial class DeviceApi
 
         string account;
         List<PlannedCallback> planned;
+        PendingRequest pendingRequest;
         lock (_inventory.Sync)
         {
             SimDevice? current = _inventory.Find(ids);
@@ -566,9 +567,10 @@ internal sealed partial class DeviceApi
                     ["servicePlan"] = device.ServicePlan,
                 });
             });
+            pendingRequest = _processor.Register(account, CarrierService, planned);
         }
 
-        return Accepted(await _processor.StartAsync(account, CarrierService, planned));
+        return Accepted(await _processor.StartAsync(pendingRequest));
     }
 }
 

@@ -212,6 +212,7 @@ internal sealed partial class DeviceApi
         RequestTools.CheckCustomFields(request.CustomFields, "customFields");
         string account;
         List<PlannedCallback> planned;
+        PendingRequest pendingRequest;
         lock (_inventory.Sync)
         {
             account = Account(request.AccountName, request.Devices);
@@ -225,9 +226,10 @@ internal sealed partial class DeviceApi
             {
                 planned.Add(PlanActivation(account, target, plan, zip, request, deferred: false));
             }
+            pendingRequest = _processor.Register(account, CarrierService, planned);
         }
 
-        return Accepted(await _processor.StartAsync(account, CarrierService, planned));
+        return Accepted(await _processor.StartAsync(pendingRequest));
     }
 
     /// <summary>One device's activation. Deferred (upload-activate) checks everything when the callback is produced.</summary>
@@ -411,6 +413,7 @@ internal sealed partial class DeviceApi
         string zip = RequestTools.Required(request.MdnZipCode, "mdnZipCode");
         string account;
         List<PlannedCallback> planned = [];
+        PendingRequest pendingRequest;
         lock (_inventory.Sync)
         {
             account = Account(RequestTools.Required(request.AccountName, "accountName"));
@@ -432,9 +435,10 @@ internal sealed partial class DeviceApi
             {
                 planned.Add(PlanActivation(account, target, plan, zip, activation, deferred: true));
             }
+            pendingRequest = _processor.Register(account, CarrierService, planned);
         }
 
-        return Accepted(await _processor.StartAsync(account, CarrierService, planned));
+        return Accepted(await _processor.StartAsync(pendingRequest));
     }
 
     /// <summary>The upload half of upload-activate: the hardware becomes known to Verizon.</summary>
@@ -526,15 +530,17 @@ internal sealed partial class DeviceApi
         RequestTools.CheckCustomFields(request.CustomFields, "customFields");
         string account;
         List<PlannedCallback> planned;
+        PendingRequest pendingRequest;
         lock (_inventory.Sync)
         {
             account = Account(requireAccount ? RequestTools.Required(request.AccountName, "accountName") : request.AccountName, request.Devices);
             List<Target> targets = Select(account, request.Devices, "devices", MaxDevices, request.GroupName, request.ServicePlan, request.CustomFields);
             RequireListener(account, service);
             planned = Plan(account, service, targets, device => RequireState(device, action, from) ?? CountAction(device), complete);
+            pendingRequest = _processor.Register(account, service, planned);
         }
 
-        return Accepted(await _processor.StartAsync(account, service, planned));
+        return Accepted(await _processor.StartAsync(pendingRequest));
     }
 
     // ---- 3 contact info, 4 custom fields, 16 cost center, 9 move, 11 plan, 10 gotostate -------------------------------
@@ -608,6 +614,7 @@ internal sealed partial class DeviceApi
         string destination = RequestTools.Required(request.AccountName, "accountName");
         string account;
         List<PlannedCallback> planned;
+        PendingRequest pendingRequest;
         lock (_inventory.Sync)
         {
             Account(destination);
@@ -630,9 +637,10 @@ internal sealed partial class DeviceApi
                     return DeviceOutcome.Success("moveResponse", response);
                 }));
             }
+            pendingRequest = _processor.Register(account, CarrierService, planned);
         }
 
-        return Accepted(await _processor.StartAsync(account, CarrierService, planned));
+        return Accepted(await _processor.StartAsync(pendingRequest));
     }
 
     public async Task<IResult> ServicePlan(HttpContext context)
@@ -691,15 +699,17 @@ internal sealed partial class DeviceApi
     {
         string account;
         List<PlannedCallback> planned;
+        PendingRequest pendingRequest;
         lock (_inventory.Sync)
         {
             account = Account(accountName, devices);
             List<Target> targets = Select(account, devices, "devices", max, groupName, servicePlan, customFields, accountWide);
             RequireListener(account, service);
             planned = Plan(account, service, targets, precheck, complete);
+            pendingRequest = _processor.Register(account, service, planned);
         }
 
-        return Accepted(await _processor.StartAsync(account, service, planned));
+        return Accepted(await _processor.StartAsync(pendingRequest));
     }
 
     // ---- 14 availability, 24 upload, 29 order status, 25 billed usage ------------------------------------------------
@@ -709,6 +719,7 @@ internal sealed partial class DeviceApi
         DeviceActionRequest request = await RequestTools.ReadAsync<DeviceActionRequest>(context.Request);
         string account;
         List<PlannedCallback> planned = [];
+        PendingRequest pendingRequest;
         lock (_inventory.Sync)
         {
             account = Account(RequestTools.Required(request.AccountName, "accountName"));
@@ -736,9 +747,10 @@ internal sealed partial class DeviceApi
                     });
                 }));
             }
+            pendingRequest = _processor.Register(account, DeviceService, planned);
         }
 
-        return Accepted(await _processor.StartAsync(account, DeviceService, planned));
+        return Accepted(await _processor.StartAsync(pendingRequest));
     }
 
     public async Task<IResult> Upload(HttpContext context)
@@ -756,6 +768,7 @@ internal sealed partial class DeviceApi
             RequestTools.Required(request.UploadType, "uploadType");
             string account;
             List<PlannedCallback> planned = [];
+            PendingRequest pendingRequest;
             lock (_inventory.Sync)
             {
                 account = Account(RequestTools.Required(request.AccountName, "accountName"));
@@ -778,9 +791,10 @@ internal sealed partial class DeviceApi
                         return DeviceOutcome.Success("deviceUploadResponse", new JsonObject { ["deviceIds"] = target.Echo.DeepClone(), ["status"] = "Uploaded", ["deviceSku"] = sku });
                     }));
                 }
+                pendingRequest = _processor.Register(account, DeviceService, planned);
             }
 
-            return Accepted(await _processor.StartAsync(account, DeviceService, planned));
+            return Accepted(await _processor.StartAsync(pendingRequest));
         }
         catch (ApiException ex) when (!ex.Gateway)
         {
@@ -794,6 +808,7 @@ internal sealed partial class DeviceApi
         UploadRequest request = await RequestTools.ReadAsync<UploadRequest>(context.Request);
         string account;
         List<PlannedCallback> planned = [];
+        PendingRequest pendingRequest;
         lock (_inventory.Sync)
         {
             account = Account(RequestTools.Required(request.AccountName, "accountName"));
@@ -831,9 +846,10 @@ internal sealed partial class DeviceApi
                     ["state"] = device?.State,
                 });
             }));
+            pendingRequest = _processor.Register(account, DeviceService, planned);
         }
 
-        return Accepted(await _processor.StartAsync(account, DeviceService, planned));
+        return Accepted(await _processor.StartAsync(pendingRequest));
     }
 
     public async Task<IResult> BilledUsage(HttpContext context)
