@@ -30,6 +30,13 @@ builder.Services.AddThingSpaceClient(builder.Configuration);
 builder.Services.AddDurableTaskAzureStorage(builder.Configuration, tasks => tasks.AddWorkflowTasks());
 builder.Services.AddWorkflows(builder.Configuration);
 builder.Services.AddApiKeys();
+
+// Errors are RFC 7807 problem details in every environment: the exception handler below answers before the
+// Development exception page (which echoes request headers, x-functions-key included) could; a binding failure throws
+// (ThrowOnBadRequest) so it is answered and logged as the client error it is, and empty 4xx/5xx get a problem body.
+builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 builder.Services.AddHostTelemetry(builder.Configuration);
 
 WebApplication app = builder.Build();
@@ -37,6 +44,9 @@ WebApplication app = builder.Build();
 // Fail at start-up, with the setting's name, rather than on the first request.
 app.Services.GetRequiredService<StorageAccount>();
 
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseRouting();
 app.MapWorkflowRoutes();
 await app.RunAsync();
 

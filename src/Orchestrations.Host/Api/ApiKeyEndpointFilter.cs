@@ -18,13 +18,7 @@ internal sealed class ApiKeyEndpointFilter(IOptionsMonitor<ApiKeyOptions> option
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        HttpRequest request = context.HttpContext.Request;
-        string? presented = request.Headers[HeaderName].FirstOrDefault();
-        if (string.IsNullOrEmpty(presented))
-        {
-            presented = request.Query[QueryName].FirstOrDefault();
-        }
-
+        string? presented = Presented(context.HttpContext.Request);
         if (string.IsNullOrEmpty(presented))
         {
             return Unauthorized($"This route needs an API key in the '{HeaderName}' header or the '{QueryName}' query parameter.");
@@ -35,7 +29,15 @@ internal sealed class ApiKeyEndpointFilter(IOptionsMonitor<ApiKeyOptions> option
             return Unauthorized("The API key is not valid.");
         }
 
+        CallerKeys.MarkKeyed(context.HttpContext);
         return await next(context).ConfigureAwait(false);
+    }
+
+    /// <summary>The presented key (header first, then query), or null.</summary>
+    internal static string? Presented(HttpRequest request)
+    {
+        string? presented = request.Headers[HeaderName].FirstOrDefault();
+        return string.IsNullOrEmpty(presented) ? request.Query[QueryName].FirstOrDefault() : presented;
     }
 
     /// <summary>Constant-time over the presented key and every configured key (no early exit that leaks which one matched).</summary>
@@ -54,6 +56,26 @@ internal sealed class ApiKeyEndpointFilter(IOptionsMonitor<ApiKeyOptions> option
         Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: detail);
 }
 
+/// <summary>
+/// On anonymous routes: a caller that presents a valid key anyway is marked as keyed (<see cref="CallerKeys"/>), so a
+/// handler such as health can show details; a missing or wrong key changes nothing (the route stays anonymous).
+/// </summary>
+internal sealed class OptionalApiKeyEndpointFilter(IOptionsMonitor<ApiKeyOptions> options) : IEndpointFilter
+{
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        string? presented = ApiKeyEndpointFilter.Presented(context.HttpContext.Request);
+        if (!string.IsNullOrEmpty(presented) && ApiKeyEndpointFilter.Matches(presented, options.CurrentValue.Keys))
+        {
+            CallerKeys.MarkKeyed(context.HttpContext);
+        }
+
+        return next(context);
+    }
+}
+
 internal static class ApiKeyEndpointExtensions
 {
     /// <summary>The keys (<c>Api:Keys</c>), validated at start, and the filter that checks them.</summary>
@@ -68,4 +90,9 @@ internal static class ApiKeyEndpointExtensions
     public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>
         builder.AddEndpointFilter<TBuilder, ApiKeyEndpointFilter>();
+
+    /// <summary>Marks callers with a valid key on an anonymous endpoint, without requiring one.</summary>
+    public static TBuilder RecognizeApiKey<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter<TBuilder, OptionalApiKeyEndpointFilter>();
 }

@@ -5,7 +5,8 @@ namespace Orchestrations.Host.Api;
 /// <summary>
 /// Maps the app library's one route table (<see cref="WorkflowRoutes.All"/>) under <c>/api</c>, as the Functions host
 /// serves <c>[HttpTrigger]</c> routes: a <see cref="RouteAuthorization.Function"/> route needs an API key, an
-/// <see cref="RouteAuthorization.Anonymous"/> one does not. The handlers are the library's; nothing here decides
+/// <see cref="RouteAuthorization.Anonymous"/> one does not (a valid key presented there marks the caller as keyed, see
+/// <see cref="Orchestrations.Workflows.Http.CallerKeys"/>). The handlers are the library's; nothing here decides
 /// anything about a request but the key.
 /// </summary>
 internal static class WorkflowRouteMapping
@@ -24,6 +25,10 @@ internal static class WorkflowRouteMapping
             if (route.Authorization == RouteAuthorization.Function)
             {
                 mapped.RequireApiKey();
+            }
+            else
+            {
+                mapped.RecognizeApiKey();
             }
         }
 

@@ -93,14 +93,25 @@ public sealed class CallbackEndpointTests(AzuriteFixture azurite) : IAsyncLifeti
     }
 
     [Fact]
-    public async Task Post_MalformedJson_400WithTheReasonAndPosition()
+    public async Task Post_MalformedJsonWithTheCredentials_400WithTheReasonAndA1BasedPosition()
     {
-        using HttpResponseMessage response = await PostAsync("{\"requestId\": \"abc\", \"deviceIds\": [ }");
+        // Only a caller with the credentials learns why the body was rejected (without them: an empty 401).
+        using HttpResponseMessage response = await PostAsync(
+            $$"""{"username":"{{TestHost.CallbackUsername}}","password":"{{TestHost.CallbackPassword}}",""" + "\n\"requestId\": \"abc\", \"deviceIds\": [ }");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         string body = await response.Content.ReadAsStringAsync();
-        Assert.Contains("line", body, StringComparison.Ordinal);
+        Assert.Contains("line 2, byte", body, StringComparison.Ordinal);
         Assert.Contains("Malformed callback", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Post_MalformedJsonWithoutTheCredentials_401WithAnEmptyBody()
+    {
+        using HttpResponseMessage response = await PostAsync("{\"requestId\": \"abc\", \"deviceIds\": [ }");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

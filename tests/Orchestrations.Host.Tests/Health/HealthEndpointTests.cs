@@ -26,6 +26,47 @@ public sealed class HealthEndpointTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task GetHealth_Anonymous_OnlyStatusesNoDescriptions()
+    {
+        await using WebApplicationFactory<Program> factory = CreateFactory(azurite.ConnectionString);
+        using HttpClient client = factory.CreateClient();
+
+        using HttpResponseMessage response = await client.GetAsync("/api/health");
+
+        string text = await response.Content.ReadAsStringAsync();
+        using JsonDocument body = JsonDocument.Parse(text);
+        Assert.Equal(["status", "checks"], body.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.All(body.RootElement.GetProperty("checks").EnumerateArray(), c => Assert.Equal(["name", "status"], c.EnumerateObject().Select(p => p.Name)));
+        Assert.DoesNotContain("127.0.0.1", text, StringComparison.Ordinal); // the storage host
+    }
+
+    [Theory]
+    [InlineData("wrong-key-0123456789", false)]
+    [InlineData(TestHost.ApiKey, true)]
+    public async Task GetHealth_KeyInTheHeaderOrQuery_DescriptionsOnlyForAValidKey(string key, bool described)
+    {
+        await using WebApplicationFactory<Program> factory = CreateFactory(azurite.ConnectionString);
+        using HttpClient client = factory.CreateClient();
+        using HttpRequestMessage byHeader = new(HttpMethod.Get, "/api/health");
+        byHeader.Headers.Add("x-functions-key", key);
+
+        using HttpResponseMessage header = await client.SendAsync(byHeader);
+        using HttpResponseMessage query = await client.GetAsync($"/api/health?code={Uri.EscapeDataString(key)}");
+
+        foreach (HttpResponseMessage response in new[] { header, query })
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            JsonElement storage = body.RootElement.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "storage");
+            Assert.Equal(described, storage.TryGetProperty("description", out JsonElement description));
+            if (described)
+            {
+                Assert.Contains("answered", description.GetString(), StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
     public async Task GetHealth_StorageUnreachable_HostStillStartsAnd503NamesStorageAndWorkerWithoutTheAccountKey()
     {
         int closedPort = AppProcess.FreeLoopbackPort();
@@ -38,6 +79,7 @@ public sealed class HealthEndpointTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         string text = await response.Content.ReadAsStringAsync();
         Assert.DoesNotContain(AzuriteInstance.AccountKey, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(closedPort.ToString(System.Globalization.CultureInfo.InvariantCulture), text, StringComparison.Ordinal); // anonymous: no storage host
         using JsonDocument body = JsonDocument.Parse(text);
         Dictionary<string, string?> status = body.RootElement.GetProperty("checks").EnumerateArray()
             .ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("status").GetString());

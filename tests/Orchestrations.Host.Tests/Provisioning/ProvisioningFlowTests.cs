@@ -126,7 +126,7 @@ public sealed class ProvisioningFlowTests(AzuriteFixture azurite) : IAsyncLifeti
         {
             JsonElement job = await _client.GetFromJsonAsync<JsonElement>(location, deadline.Token);
             string status = job.GetProperty("status").GetString()!;
-            if (status is "Completed" or "Failed" or "Terminated")
+            if (status is "Completed" or "Cancelled" or "Failed" or "Terminated")
             {
                 return job;
             }
@@ -203,6 +203,7 @@ public sealed class ProvisioningFlowTests(AzuriteFixture azurite) : IAsyncLifeti
         JsonElement job = await WaitForJobAsync(accepted.Headers.Location!.ToString(), TimeSpan.FromMinutes(1));
 
         Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        Assert.Equal("Cancelled", job.GetProperty("status").GetString());
         Assert.True(job.GetProperty("cancelled").GetBoolean());
         string[] outcomes = [.. job.GetProperty("outcomes").EnumerateArray().Select(o => o.GetProperty("outcome").GetString()!)];
         Assert.Equal(["Unconfirmed", "AlreadyActive"], outcomes);
