@@ -7,7 +7,8 @@
 # left running.
 #
 # Environment: HOST_PORT (7071), SIMULATOR_PORT (5080), CONFIGURATION (Debug), SKIP_BUILD=1 (use the existing build),
-# RUN_DIR (.run: pid files and simulator data), AZURITE_DIR (.azurite), HOST_RESTARTS (5).
+# RUN_DIR (.run: pid files and simulator data), AZURITE_DIR (.azurite), HOST_RESTARTS (5), NO_HOST=1 (Azurite and the
+# simulator only, for the Function App under `func start`; `make run-services`).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -103,6 +104,17 @@ Simulator__DataDirectory="${Simulator__DataDirectory:-$RUN_DIR/simulator}" \
 SIMULATOR_PID=$STARTED_PID
 wait_for_http "$SIMULATOR_PORT" 60 "$SIMULATOR_PID" /_simulator/health
 log "ThingSpace simulator: http://127.0.0.1:$SIMULATOR_PORT (state in $RUN_DIR/simulator)"
+
+if [[ "${NO_HOST:-}" == 1 ]]; then
+  log "no host (NO_HOST=1). For the Function App, local.settings.json's AzureWebJobsStorage=UseDevelopmentStorage=true works when"
+  log "  Azurite got ports 10000-10002 (above); then: dotnet build src/Orchestrations.Functions && cd src/Orchestrations.Functions/bin/Debug/net10.0 && func start"
+  log "  (stop it before make run: both use port 7071). Ctrl-C stops Azurite and the simulator."
+  exited="" status=0
+  wait -n -p exited "$AZURITE_PID" "$SIMULATOR_PID" || status=$?
+  [[ "$exited" == "$SIMULATOR_PID" ]] && name=simulator || name=Azurite
+  log "$name (pid $exited) exited with $(describe_status "$status"); stopping"
+  exit 1
+fi
 
 start_host
 wait_for_http "$HOST_PORT" 60 "$HOST_PID" /api/health || true
