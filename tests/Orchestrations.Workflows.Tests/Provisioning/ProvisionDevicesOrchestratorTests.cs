@@ -68,17 +68,20 @@ public sealed class ProvisionDevicesOrchestratorTests
         Assert.Equal(1, result.Counts.Uploaded);
     }
 
-    [Fact]
-    public async Task RunAsync_UnknownDeviceWithoutSku_NotAvailableAndNotUploaded()
+    [Theory]
+    [InlineData(null, "ops@example.com", "the job gave no deviceSku.")]
+    [InlineData("SKU-1", null, "the job gave no uploadEmailAddress.")]
+    [InlineData(null, null, "the job gave no deviceSku and no uploadEmailAddress.")]
+    public async Task RunAsync_UnknownDeviceWithoutUploadSettings_NotAvailableNamingOnlyWhatIsMissing(string? sku, string? email, string expectedEnd)
     {
         List<JobDevice> devices = TestDevices.Devices(1);
         _context.Availability = d => ScriptedOrchestrationContext.Success(d, found: false, associated: false);
 
-        ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices, settings: ScriptedOrchestrationContext.Settings(deviceSku: null)));
+        ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices, settings: ScriptedOrchestrationContext.Settings(deviceSku: sku, email: email)));
 
         DeviceOutcome outcome = OutcomeOf(result, devices[0]);
         Assert.Equal(DeviceOutcomeKind.NotAvailable, outcome.Outcome);
-        Assert.Contains("deviceSku", outcome.Reason, StringComparison.Ordinal);
+        Assert.EndsWith(expectedEnd, outcome.Reason, StringComparison.Ordinal);
         Assert.Empty(_context.CallsTo(nameof(UploadDevices)));
         Assert.Empty(_context.CallsTo(nameof(ActivateDevices)));
     }

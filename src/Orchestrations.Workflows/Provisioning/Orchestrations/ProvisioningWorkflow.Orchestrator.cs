@@ -215,11 +215,17 @@ internal sealed class ProvisioningWorkflow
 
     private async Task<(List<int> Uploaded, string? RequestId)> UploadAsync(List<int> toUpload)
     {
-        if (string.IsNullOrWhiteSpace(_chunk.Settings.DeviceSku) || string.IsNullOrWhiteSpace(_chunk.Settings.UploadEmailAddress))
+        string[] missing = [
+            .. string.IsNullOrWhiteSpace(_chunk.Settings.DeviceSku) ? ["deviceSku"] : Array.Empty<string>(),
+            .. string.IsNullOrWhiteSpace(_chunk.Settings.UploadEmailAddress) ? ["uploadEmailAddress"] : Array.Empty<string>(),
+        ];
+        if (missing.Length > 0)
         {
+            // Name only what is missing: an upload needs both.
+            string reason = $"Not known to Verizon and needs an upload, but the job gave no {string.Join(" and no ", missing)}.";
             foreach (int i in toUpload)
             {
-                Settle(i, DeviceOutcomeKind.NotAvailable, reason: "Not known to Verizon and needs an upload, but the job gave no deviceSku and uploadEmailAddress.");
+                Settle(i, DeviceOutcomeKind.NotAvailable, reason: reason);
             }
 
             return ([], null);
