@@ -1,6 +1,7 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Orchestrations.Durable.Storage;
 using Orchestrations.Functions.Hosting;
 using Orchestrations.ThingSpace;
@@ -16,6 +17,7 @@ public static class FunctionsAppBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.ConfigureFunctionsWebApplication();
+        builder.UseMiddleware<HttpExceptionMiddleware>();
         builder.Services.AddOrchestrationsApp(builder.Configuration);
         builder.Services.AddFunctionsTelemetry(builder.Configuration);
         return builder;
