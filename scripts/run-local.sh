@@ -124,7 +124,13 @@ log "host: http://127.0.0.1:$HOST_PORT (try: curl http://127.0.0.1:$HOST_PORT/ap
 restarts=0
 while true; do
   exited="" status=0
-  wait -n -p exited "$AZURITE_PID" "$SIMULATOR_PID" "$HOST_PID" || status=$?
+  if ! kill -0 "$HOST_PID" 2>/dev/null; then
+    # Already gone (e.g. it failed while starting): wait -n would not see it again.
+    exited="$HOST_PID"
+    wait "$HOST_PID" 2>/dev/null || status=$?
+  else
+    wait -n -p exited "$AZURITE_PID" "$SIMULATOR_PID" "$HOST_PID" || status=$?
+  fi
   case "$exited" in
     "$HOST_PID")
       log "host (pid $HOST_PID) exited with $(describe_status "$status"); Azurite and the simulator keep running"

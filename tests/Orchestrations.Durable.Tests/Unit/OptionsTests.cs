@@ -112,6 +112,10 @@ public sealed class OptionsTests
         DurableTaskClient client = provider.GetRequiredService<DurableTaskClient>();
         Assert.Equal("RegHub", client.Name);
         Assert.Equal("RegHub", provider.GetRequiredService<IOptions<DurableTaskOptions>>().Value.HubName);
-        Assert.Single(provider.GetServices<IHostedService>());
+        // The worker is the one hosted service of the glue (the other is the health checks' publisher).
+        Assert.Single(provider.GetServices<IHostedService>(), s => s.GetType().Namespace == "Orchestrations.Durable.Hosting");
+        Assert.Contains(
+            provider.GetRequiredService<IOptions<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>>().Value.Registrations,
+            r => r.Name == "durable-worker");
     }
 }
