@@ -12,7 +12,7 @@ namespace Orchestrations.Workflows.Provisioning;
 ///   "UploadSettleDelay": "00:05:00", "AvailabilityDeadline": "01:00:00", "UploadDeadline": "01:00:00",
 ///   "ActivationDeadline": "1.00:00:00", "MinProgressInterval": "00:00:05", "MaxProgressInterval": "00:05:00",
 ///   "MaxDevicesPerRequest": 10000, "ChunkSize": 10000, "MaxParallelChunks": 4, "MaxDevicesPerJob": 100000,
-///   "CallbackPageSize": 500, "DefaultUploadEmailAddress": null
+///   "CallbackPageSize": 1000, "DefaultUploadEmailAddress": null
 /// }
 /// </code>
 /// </summary>
@@ -47,8 +47,13 @@ public sealed class ProvisioningOptions
     [Range(1, 1_000_000)]
     public int MaxDevicesPerJob { get; set; } = 100_000;
 
+    /// <summary>
+    /// Callbacks read per activity call, at most one table page (1,000). The pages after the completion message are read
+    /// one after another, so this sets how soon a job finishes after its last callback (10,000 devices: 4.0 s at 1,000,
+    /// 5.1 s at 500, bench/compare-provisioning.sh).
+    /// </summary>
     [Range(1, 1000)]
-    public int CallbackPageSize { get; set; } = 500;
+    public int CallbackPageSize { get; set; } = 1000;
 
     /// <summary>Where ThingSpace e-mails upload reports when a job gives no address.</summary>
     public string? DefaultUploadEmailAddress { get; set; }
