@@ -2,6 +2,7 @@ using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orchestrations.Testing;
 
 namespace Orchestrations.Functions.Tests;
 
@@ -11,29 +12,20 @@ namespace Orchestrations.Functions.Tests;
 /// </summary>
 internal static class FunctionsAppHost
 {
-    public const string CallbackUsername = "ts-callback";
-    public const string CallbackPassword = "callback-password-0123";
+    public const string CallbackUsername = AppTestSettings.CallbackUsername;
+    public const string CallbackPassword = AppTestSettings.CallbackPassword;
 
-    public static Dictionary<string, string?> Settings() => new()
+    public static Dictionary<string, string?> Settings()
     {
         // Parsed, never dialled: nothing here is started.
-        ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
-        ["ThingSpace:BaseUrl"] = "http://127.0.0.1:9/api",
-        ["ThingSpace:OAuthUrl"] = "http://127.0.0.1:9/api/ts/v1/oauth2/token",
-        ["ThingSpace:AppKey"] = "test-key",
-        ["ThingSpace:AppSecret"] = "test-secret",
-        ["ThingSpace:Username"] = "test-user",
-        ["ThingSpace:Password"] = "test-password",
-        ["ThingSpace:AccountName"] = "0000123456-00001",
-        ["Callbacks:Username"] = CallbackUsername,
-        ["Callbacks:Password"] = CallbackPassword,
-        ["Callbacks:RegisterOnStartup"] = "false",
+        Dictionary<string, string?> settings = AppTestSettings.Create("UseDevelopmentStorage=true");
         // What the Functions host passes a worker it starts (resolving the hosted services reads them; nothing connects).
-        ["Functions:Worker:HostEndpoint"] = "http://127.0.0.1:9",
-        ["Functions:Worker:WorkerId"] = "test-worker",
-        ["Functions:Worker:RequestId"] = "test-request",
-        ["Functions:Worker:GrpcMaxMessageLength"] = "2147483647",
-    };
+        settings["Functions:Worker:HostEndpoint"] = "http://127.0.0.1:9";
+        settings["Functions:Worker:WorkerId"] = "test-worker";
+        settings["Functions:Worker:RequestId"] = "test-request";
+        settings["Functions:Worker:GrpcMaxMessageLength"] = "2147483647";
+        return settings;
+    }
 
     public static IHost Build(Action<Dictionary<string, string?>>? settings = null)
     {

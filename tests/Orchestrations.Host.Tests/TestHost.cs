@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Orchestrations.Testing;
 using Orchestrations.Testing.Azurite;
 
 namespace Orchestrations.Host.Tests;
@@ -10,26 +11,17 @@ namespace Orchestrations.Host.Tests;
 internal static class TestHost
 {
     public const string ApiKey = "test-api-key-0123456789";
-    public const string CallbackUsername = "ts-callback";
-    public const string CallbackPassword = "callback-password-0123";
+    public const string CallbackUsername = AppTestSettings.CallbackUsername;
+    public const string CallbackPassword = AppTestSettings.CallbackPassword;
 
-    public static Dictionary<string, string?> Settings(AzuriteFixture azurite) => new()
+    public static Dictionary<string, string?> Settings(AzuriteFixture azurite)
     {
-        ["AzureWebJobsStorage"] = azurite.ConnectionString,
-        ["extensions:durableTask:hubName"] = "t" + Guid.NewGuid().ToString("N")[..10],
-        ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200",
-        ["ThingSpace:BaseUrl"] = "http://127.0.0.1:9/api",
-        ["ThingSpace:OAuthUrl"] = "http://127.0.0.1:9/api/ts/v1/oauth2/token",
-        ["ThingSpace:AppKey"] = "test-key",
-        ["ThingSpace:AppSecret"] = "test-secret",
-        ["ThingSpace:Username"] = "test-user",
-        ["ThingSpace:Password"] = "test-password",
-        ["ThingSpace:AccountName"] = "0000123456-00001",
-        ["Api:Keys:0"] = ApiKey,
-        ["Callbacks:Username"] = CallbackUsername,
-        ["Callbacks:Password"] = CallbackPassword,
-        ["Callbacks:RegisterOnStartup"] = "false",
-    };
+        Dictionary<string, string?> settings = AppTestSettings.Create(azurite.ConnectionString);
+        settings["extensions:durableTask:hubName"] = "t" + Guid.NewGuid().ToString("N")[..10];
+        settings["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200";
+        settings["Api:Keys:0"] = ApiKey;
+        return settings;
+    }
 
     public static WebApplicationFactory<Program> Create(
         AzuriteFixture azurite,
