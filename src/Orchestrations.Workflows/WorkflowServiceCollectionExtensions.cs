@@ -60,6 +60,7 @@ public static class WorkflowServiceCollectionExtensions
             services.TryAddTransient(activity);
         }
 
+        services.TryAddSingleton<ProvisioningJobStarter>();
         services.TryAddSingleton<ProvisioningJobsHandler>();
         services.TryAddSingleton<ThingSpaceCallbackHandler>();
         services.TryAddSingleton<HealthHandler>();

@@ -11,6 +11,7 @@ namespace Orchestrations.Workflows.Provisioning;
 /// "Provisioning": {
 ///   "UploadSettleDelay": "00:05:00", "AvailabilityDeadline": "01:00:00", "UploadDeadline": "01:00:00",
 ///   "ActivationDeadline": "1.00:00:00", "MinProgressInterval": "00:00:05", "MaxProgressInterval": "00:05:00",
+///   "ReconcileAfter": "00:02:00", "ReconcileMaxInterval": "00:30:00",
 ///   "MaxDevicesPerRequest": 10000, "ChunkSize": 10000, "MaxParallelChunks": 4, "MaxDevicesPerJob": 100000,
 ///   "CallbackPageSize": 1000, "DefaultUploadEmailAddress": null
 /// }
@@ -33,6 +34,15 @@ public sealed class ProvisioningOptions
     public TimeSpan MinProgressInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan MaxProgressInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// While a phase waits for callbacks, the job lists its devices in ThingSpace this long after the wait began, then
+    /// at doubling intervals up to <see cref="ReconcileMaxInterval"/>; it moves on once every device is settled there
+    /// (lost callbacks, in-doubt submissions).
+    /// </summary>
+    public TimeSpan ReconcileAfter { get; set; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan ReconcileMaxInterval { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>ThingSpace takes at most 10,000 devices per activate, upload or availability request.</summary>
     [Range(1, 10_000)]
@@ -60,7 +70,7 @@ public sealed class ProvisioningOptions
 
     public ProvisioningTimings ToTimings() => new(
         UploadSettleDelay, AvailabilityDeadline, UploadDeadline, ActivationDeadline, MinProgressInterval, MaxProgressInterval,
-        MaxDevicesPerRequest, ChunkSize, MaxParallelChunks, CallbackPageSize);
+        MaxDevicesPerRequest, ChunkSize, MaxParallelChunks, CallbackPageSize, ReconcileAfter, ReconcileMaxInterval);
 }
 
 internal sealed class ProvisioningOptionsValidator : IValidateOptions<ProvisioningOptions>
@@ -73,6 +83,12 @@ internal sealed class ProvisioningOptionsValidator : IValidateOptions<Provisioni
         Positive(options.UploadDeadline, nameof(options.UploadDeadline));
         Positive(options.ActivationDeadline, nameof(options.ActivationDeadline));
         Positive(options.MinProgressInterval, nameof(options.MinProgressInterval));
+        Positive(options.ReconcileAfter, nameof(options.ReconcileAfter));
+        if (options.ReconcileMaxInterval < options.ReconcileAfter)
+        {
+            failures.Add("Provisioning:ReconcileMaxInterval must not be shorter than Provisioning:ReconcileAfter.");
+        }
+
         if (options.MaxProgressInterval < options.MinProgressInterval)
         {
             failures.Add("Provisioning:MaxProgressInterval must not be shorter than Provisioning:MinProgressInterval.");

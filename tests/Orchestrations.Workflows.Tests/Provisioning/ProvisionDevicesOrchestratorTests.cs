@@ -348,7 +348,7 @@ public sealed class ProvisionDevicesOrchestratorTests
     }
 
     [Fact]
-    public async Task RunAsync_CancelledWhileWaitingForActivation_ReportsUnconfirmedAndCallsNothingElse()
+    public async Task RunAsync_CancelledWhileWaitingForActivation_VerifiesAndReportsTheListedState()
     {
         List<JobDevice> devices = TestDevices.Devices(2);
         _context.IsCompleted = (id, _) =>
@@ -362,12 +362,17 @@ public sealed class ProvisionDevicesOrchestratorTests
             return true;
         };
         _context.Activate = _ => null;
+        _context.Verify = input => [.. input.Devices.Select(d => new VerifiedDevice(d.DeviceIds, d == devices[0] ? "active" : "pending activation", null, "m2m4G"))];
 
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices));
 
         Assert.True(result.Cancelled);
-        Assert.All(result.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Unconfirmed, o.Outcome));
-        Assert.Empty(_context.CallsTo(nameof(VerifyDevices)));
+        Assert.Single(_context.CallsTo(nameof(VerifyDevices)));
+        Assert.Equal(DeviceOutcomeKind.Activated, OutcomeOf(result, devices[0]).Outcome);
+        DeviceOutcome pending = OutcomeOf(result, devices[1]);
+        Assert.Equal((DeviceOutcomeKind.Unconfirmed, "pending activation"), (pending.Outcome, pending.State));
+        Assert.Contains("cancelled", pending.Reason, StringComparison.Ordinal);
+        Assert.Single(_context.CallsTo(nameof(ActivateDevices)));
     }
 
     [Fact]

@@ -200,8 +200,8 @@ public sealed class ProvisioningActivitiesTests
         Assert.Equal((_storage.ReportContainer, "job-9/outcomes.csv", "job-9/outcomes.json"), (report.Container, report.CsvBlob, report.JsonBlob));
         BlobContainerClient container = blobs.GetBlobContainerClient(_storage.ReportContainer);
         string csv = (await container.GetBlobClient(report.CsvBlob).DownloadContentAsync()).Value.Content.ToString();
-        Assert.StartsWith("device,outcome,mdn,state,servicePlan,faultCode,reason", csv, StringComparison.Ordinal);
-        Assert.Contains("imei:2,Failed,,,,E1,\"no, \"\"really\"\"\"", csv, StringComparison.Ordinal);
+        Assert.StartsWith("imei,outcome,mdn,state,servicePlan,faultCode,reason", csv, StringComparison.Ordinal);
+        Assert.Contains("2,Failed,,,,E1,\"no, \"\"really\"\"\"", csv, StringComparison.Ordinal);
         string json = (await container.GetBlobClient(report.JsonBlob).DownloadContentAsync()).Value.Content.ToString();
         Assert.Contains("\"outcome\": \"Activated\"", json, StringComparison.Ordinal);
     }
@@ -225,7 +225,36 @@ public sealed class ProvisioningActivitiesTests
 
         string row = csv.Split("\r\n")[1];
         Assert.EndsWith("," + expectedCell, row, StringComparison.Ordinal);
-        Assert.StartsWith("imei:1,Failed,", row, StringComparison.Ordinal);
+        Assert.StartsWith("1,Failed,", row, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WriteProvisioningReport_Csv_OneColumnPerIdentifierKindAndAlreadyActiveRowsCarryMdnAndState()
+    {
+        string csv = WriteProvisioningReport.ToCsv([
+            new DeviceOutcome("iccid:8901,imei:3501", DeviceOutcomeKind.AlreadyActive, Mdn: "5550001111", State: "active"),
+            new DeviceOutcome("eid:7701", DeviceOutcomeKind.Activated, Mdn: "5550002222")]);
+
+        string[] rows = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("eid,iccid,imei,outcome,mdn,state,servicePlan,faultCode,reason", rows[0]);
+        Assert.Equal(",8901,3501,AlreadyActive,5550001111,active,,,", rows[1]);
+        Assert.Equal("7701,,,Activated,5550002222,,,,", rows[2]);
+    }
+
+    [Fact]
+    public async Task WriteProvisioningReport_JobWithResultsCsv_WritesTheSameCsvThereToo()
+    {
+        BlobServiceClient blobs = new(_azurite.ConnectionString);
+        DeviceOutcome[] outcomes = [new("imei:1", DeviceOutcomeKind.Activated, Mdn: "5550001111")];
+        BlobReference results = new("ingest-results", "batch-1/results.csv");
+
+        ProvisioningReport report = await new WriteProvisioningReport(blobs, Options.Create(_storage)).RunAsync(
+            Context(), new WriteReportInput("job-10", outcomes, ProvisioningCounts.FromOutcomes(outcomes), false, results));
+
+        string inReport = (await blobs.GetBlobContainerClient(report.Container).GetBlobClient(report.CsvBlob).DownloadContentAsync()).Value.Content.ToString();
+        string inResults = (await blobs.GetBlobContainerClient(results.Container).GetBlobClient(results.Name).DownloadContentAsync()).Value.Content.ToString();
+        Assert.Equal(inReport, inResults);
+        Assert.Contains("1,Activated,5550001111", inResults, StringComparison.Ordinal);
     }
 
     private static async IAsyncEnumerable<ThingSpaceDevice> ListAsync(IEnumerable<ThingSpaceDevice> devices)

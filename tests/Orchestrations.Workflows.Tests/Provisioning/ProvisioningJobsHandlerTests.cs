@@ -29,7 +29,7 @@ public sealed class ProvisioningJobsHandlerTests
         _handler = new ProvisioningJobsHandler(
             Options.Create(_options),
             Options.Create(new ThingSpaceOptions { AccountName = "0000123456-00001" }),
-            _time);
+            new ProvisioningJobStarter(Options.Create(_options), _time));
     }
 
     private static string Body(string? jobId = "batch-7", string plan = "m2m4G", int devices = 1)

@@ -72,6 +72,7 @@ public sealed class ProvisioningWorkflowBranchTests
         List<JobDevice> devices = TestDevices.Devices(1);
         _context.Availability = _ => null;
         _context.IsCompleted = (_, _) => false;
+        _context.Verify = _ => []; // not in the account either: reconciliation cannot settle it
 
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices));
 

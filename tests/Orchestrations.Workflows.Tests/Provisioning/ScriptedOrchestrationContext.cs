@@ -1,4 +1,6 @@
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Moq;
 using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Devices;
@@ -19,6 +21,8 @@ internal sealed class ScriptedOrchestrationContext
     public ScriptedOrchestrationContext(string instanceId = "job-1")
     {
         Mock.SetupGet(c => c.InstanceId).Returns(instanceId);
+        LoggerFactory loggers = new([Logs]);
+        Mock.Setup(c => c.CreateReplaySafeLogger(It.IsAny<string>())).Returns((string category) => loggers.CreateLogger(category));
         Mock.SetupGet(c => c.CurrentUtcDateTime).Returns(() => Now);
         Mock.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback((object? s) => Statuses.Add(s));
         Mock.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
@@ -39,6 +43,11 @@ internal sealed class ScriptedOrchestrationContext
             {
                 Record(name, input, options);
                 DeviceRequestInput request = (DeviceRequestInput)input!;
+                if (SubmissionFailures.TryGetValue(name.Name, out Exception? failure))
+                {
+                    return Task.FromException<SubmittedRequest>(failure);
+                }
+
                 return Task.FromResult(name.Name switch
                 {
                     nameof(CheckDeviceAvailability) => Submit(request, Availability, "availability"),
@@ -86,6 +95,9 @@ internal sealed class ScriptedOrchestrationContext
 
     public Mock<TaskOrchestrationContext> Mock { get; } = new(MockBehavior.Strict);
 
+    /// <summary>What the orchestration logged through its replay-safe logger.</summary>
+    public FakeLoggerProvider Logs { get; } = new();
+
     public TaskOrchestrationContext Object => Mock.Object;
 
     public DateTime Now { get; set; } = new(2026, 11, 22, 12, 0, 0, DateTimeKind.Utc);
@@ -107,6 +119,9 @@ internal sealed class ScriptedOrchestrationContext
     public Func<JobDevice, DeviceCallbackResult?> Upload { get; set; } = d => Success(d);
 
     public Func<JobDevice, DeviceCallbackResult?> Activate { get; set; } = d => Success(d, mdn: "5551230000");
+
+    /// <summary>Makes the submitting activity fail (after its retries) per activity name.</summary>
+    public Dictionary<string, Exception> SubmissionFailures { get; } = [];
 
     /// <summary>Overrides the submission answer (rejection, in doubt) per activity name.</summary>
     public Dictionary<string, SubmittedRequest> SubmissionOverrides { get; } = [];
@@ -158,6 +173,8 @@ internal sealed class ScriptedOrchestrationContext
         return WakeUp?.Invoke() ?? new TaskCompletionSource<string>().Task;
     }
 
+    public static DeviceCallbackResult? NoCallback(JobDevice d) => null;
+
     public static ProvisioningTimings Timings(int maxPerRequest = 10_000, int chunkSize = 10_000, int parallel = 2, int pageSize = 500) => new(
         UploadSettleDelay: TimeSpan.FromMinutes(5),
         AvailabilityDeadline: TimeSpan.FromHours(1),
@@ -168,7 +185,9 @@ internal sealed class ScriptedOrchestrationContext
         MaxDevicesPerRequest: maxPerRequest,
         ChunkSize: chunkSize,
         MaxParallelChunks: parallel,
-        CallbackPageSize: pageSize);
+        CallbackPageSize: pageSize,
+        ReconcileAfter: TimeSpan.FromMinutes(2),
+        ReconcileMaxInterval: TimeSpan.FromMinutes(30));
 
     public static ActivationSettings Settings(string? deviceSku = "SKU-1", string? email = "ops@example.com") =>
         new("0000123456-00001", "m2m4G", "98801", DeviceSku: deviceSku, UploadEmailAddress: email);

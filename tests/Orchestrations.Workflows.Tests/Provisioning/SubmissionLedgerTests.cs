@@ -5,6 +5,8 @@ using Orchestrations.ThingSpace;
 using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Models;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace Orchestrations.Workflows.Tests.Provisioning;
 
@@ -73,16 +75,74 @@ public sealed class SubmissionLedgerTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Submit_ServerErrorOnActivate_InDoubtOnTheNextAttempt()
+    public async Task Submit_ServerErrorOnActivate_InDoubtAtOnceAndOnEveryLaterAttemptWithoutCalling()
     {
         (SubmissionLedger ledger, _) = Create();
-        await Assert.ThrowsAsync<ThingSpaceRequestFailedException>(() => ledger.SubmitAsync(
-            Instance, Key(), "activation", idempotentCall: false, _ => throw new ThingSpaceRequestFailedException(502, null, null, "ActivateServiceForDevices", "bad gateway")));
+        SubmittedRequest first = await ledger.SubmitAsync(
+            Instance, Key(), "activation", idempotentCall: false, _ => throw new ThingSpaceRequestFailedException(502, null, null, "ActivateServiceForDevices", "bad gateway"));
+        int calls = 0;
 
         SubmittedRequest retried = await ledger.SubmitAsync(
-            Instance, Key(), "activation", idempotentCall: false, _ => Task.FromResult<string?>("req-2"));
+            Instance, Key(), "activation", idempotentCall: false, _ => Task.FromResult<string?>($"req-{++calls}"));
 
+        Assert.True(first.InDoubt);
+        Assert.Contains("HTTP 502", first.ErrorMessage, StringComparison.Ordinal);
         Assert.True(retried.InDoubt);
+        Assert.Equal(first.ErrorMessage, retried.ErrorMessage);
+        Assert.Equal(0, calls);
+    }
+
+    [Fact]
+    public async Task Submit_AttemptTimedOutOnActivate_InDoubtAndNotRetried()
+    {
+        (SubmissionLedger ledger, _) = Create();
+
+        SubmittedRequest result = await ledger.SubmitAsync(
+            Instance, Key(), "activation", idempotentCall: false,
+            _ => throw new ThingSpaceRequestFailedException(0, null, null, "ActivateServiceForDevices", "timed out", new TimeoutRejectedException()));
+
+        Assert.True(result.InDoubt);
+        Assert.Contains("timed out", result.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Submit_OpenCircuit_RetryLaterBecauseNothingWasSentAndTheNextAttemptCalls()
+    {
+        (SubmissionLedger ledger, _) = Create();
+
+        await Assert.ThrowsAsync<ThingSpaceRetryLaterException>(() => ledger.SubmitAsync(
+            Instance, Key(), "activation", idempotentCall: false,
+            _ => throw new ThingSpaceRequestFailedException(0, null, null, "ActivateServiceForDevices", "circuit open", new BrokenCircuitException())));
+        SubmittedRequest retried = await ledger.SubmitAsync(
+            Instance, Key(), "activation", idempotentCall: false, _ => Task.FromResult<string?>("req-5"));
+
+        Assert.Equal("req-5", retried.RequestId);
+    }
+
+    [Theory]
+    [InlineData(429, "UnifiedWebService.REQUEST_FAILED.TooManyRequests", null, SubmissionFailure.NotSent)]
+    [InlineData(400, "UnifiedWebService.INPUT_INVALID.servicePlan", null, SubmissionFailure.Refused)]
+    [InlineData(404, null, "no such account", SubmissionFailure.Refused)]
+    [InlineData(404, null, null, SubmissionFailure.Unknown)] // no ThingSpace error: a proxy's page, not ThingSpace's answer
+    [InlineData(500, "UnifiedWebService.REQUEST_FAILED.UnexpectedError", null, SubmissionFailure.Unknown)]
+    [InlineData(503, null, null, SubmissionFailure.Unknown)]
+    public void Classify_ByStatusAndErrorBody(int status, string? code, string? message, SubmissionFailure expected)
+    {
+        Assert.Equal(expected, SubmissionLedger.Classify(new ThingSpaceRequestFailedException(status, code, message, "ActivateServiceForDevices", "failed")));
+    }
+
+    [Fact]
+    public void Classify_NoResponse_OnlyRefusedConnectionsNameFailuresAndOpenCircuitsAreSurelyNotSent()
+    {
+        static SubmissionFailure Of(Exception inner) => SubmissionLedger.Classify(new ThingSpaceRequestFailedException(0, null, null, "ActivateServiceForDevices", "no response", inner));
+
+        Assert.Equal(SubmissionFailure.NotSent, Of(new BrokenCircuitException()));
+        Assert.Equal(SubmissionFailure.NotSent, Of(new HttpRequestException(HttpRequestError.NameResolutionError, "dns")));
+        Assert.Equal(SubmissionFailure.NotSent, Of(new HttpRequestException(HttpRequestError.ConnectionError, "refused", new SocketException((int)SocketError.ConnectionRefused))));
+        Assert.Equal(SubmissionFailure.Unknown, Of(new HttpRequestException(HttpRequestError.ConnectionError, "reset", new SocketException((int)SocketError.ConnectionReset))));
+        Assert.Equal(SubmissionFailure.Unknown, Of(new HttpRequestException(HttpRequestError.ResponseEnded, "ended")));
+        Assert.Equal(SubmissionFailure.Unknown, Of(new TimeoutRejectedException()));
+        Assert.Equal(SubmissionFailure.Unknown, Of(new TaskCanceledException()));
     }
 
     [Fact]

@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using Orchestrations.ThingSpace;
@@ -21,7 +20,7 @@ namespace Orchestrations.Workflows.Provisioning.Http;
 public sealed class ProvisioningJobsHandler(
     IOptions<ProvisioningOptions> provisioning,
     IOptions<ThingSpaceOptions> thingSpace,
-    TimeProvider time)
+    ProvisioningJobStarter starter)
 {
     internal const int MaxBodyBytes = 16 * 1024 * 1024;
     internal const int DefaultOutcomePageSize = 500;
@@ -84,32 +83,8 @@ public sealed class ProvisioningJobsHandler(
         }
 
         string jobId = parsed.JobId ?? ProvisioningInstanceIds.NewJobId(Guid.NewGuid());
-        OrchestrationMetadata? existing = await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
-        if (existing is not null)
-        {
-            return SameRequest(existing, job) ? Accepted(request, jobId) : JobIdTaken(request, jobId);
-        }
-
-        ProvisioningJob input = new(jobId, job.Settings, options.ToTimings(), job.Devices, job.Fingerprint, time.GetUtcNow());
-        try
-        {
-            await client.ScheduleNewOrchestrationInstanceAsync(
-                nameof(ProvisionDevices), input, new StartOrchestrationOptions(jobId), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Two POSTs with one job id at once: the other one started it (each engine reports that with its own
-            // exception type). Anything else (no instance after all) is the caller's 500.
-            OrchestrationMetadata? raced = await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
-            if (raced is null)
-            {
-                throw;
-            }
-
-            return SameRequest(raced, job) ? Accepted(request, jobId) : JobIdTaken(request, jobId);
-        }
-
-        return Accepted(request, jobId);
+        JobStartOutcome started = await starter.StartAsync(client, jobId, job, cancellationToken).ConfigureAwait(false);
+        return started == JobStartOutcome.IdTaken ? JobIdTaken(request, jobId) : Accepted(request, jobId);
     }
 
     /// <summary><c>GET provisioning/jobs/{id}</c>: status, phase, counts, and one page of outcomes (<c>page</c>, <c>pageSize</c>).</summary>
@@ -282,9 +257,6 @@ public sealed class ProvisioningJobsHandler(
             return null;
         }
     }
-
-    private static bool SameRequest(OrchestrationMetadata existing, JobRequest request) =>
-        existing.Name == nameof(ProvisionDevices) && existing.ReadInputAs<ProvisioningJob>()?.RequestFingerprint == request.Fingerprint;
 
     /// <summary>
     /// A job's status: the engine's runtime status, except that a job stopped by <see cref="CancelAsync"/> is

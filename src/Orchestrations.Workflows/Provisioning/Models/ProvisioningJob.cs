@@ -42,16 +42,36 @@ public sealed record ProvisioningTimings(
     int MaxDevicesPerRequest,
     int ChunkSize,
     int MaxParallelChunks,
-    int CallbackPageSize);
+    int CallbackPageSize,
+    TimeSpan? ReconcileAfter = null,
+    TimeSpan? ReconcileMaxInterval = null)
+{
+    /// <summary>When a waiting phase first lists its devices in ThingSpace (jobs started before this setting existed: 2 minutes).</summary>
+    [JsonIgnore]
+    public TimeSpan FirstReconcileAfter => ReconcileAfter ?? TimeSpan.FromMinutes(2);
 
-/// <summary>The input of <c>ProvisionDevices</c>: everything the job needs, fixed at start.</summary>
+    /// <summary>The longest gap between two reconciliations (the gap doubles from <see cref="FirstReconcileAfter"/>).</summary>
+    [JsonIgnore]
+    public TimeSpan MaxReconcileInterval => ReconcileMaxInterval ?? TimeSpan.FromMinutes(30);
+}
+
+/// <summary>
+/// The input of <c>ProvisionDevices</c>: everything the job needs, fixed at start. <paramref name="ResultsCsv"/>, when
+/// set, is a blob the report activity also writes the per-device outcome CSV to (jobs started from a CSV file);
+/// <paramref name="RetryOf"/> is the job this one retries (<c>POST …/jobs/{id}/retry</c>).
+/// </summary>
 public sealed record ProvisioningJob(
     string JobId,
     ActivationSettings Settings,
     ProvisioningTimings Timings,
     IReadOnlyList<JobDevice> Devices,
     string RequestFingerprint,
-    DateTimeOffset SubmittedAt);
+    DateTimeOffset SubmittedAt,
+    BlobReference? ResultsCsv = null,
+    string? RetryOf = null);
+
+/// <summary>A blob: its container and name.</summary>
+public sealed record BlobReference(string Container, string Name);
 
 /// <summary>The input of a chunk sub-orchestration.</summary>
 public sealed record ProvisioningChunk(string JobId, int ChunkIndex, ActivationSettings Settings, ProvisioningTimings Timings, IReadOnlyList<JobDevice> Devices);
@@ -90,6 +110,9 @@ public sealed record ProvisioningCounts
     public int Uploaded { get; init; }
 
     public int ActivationRequested { get; init; }
+
+    /// <summary>Devices whose activation request got no usable answer (5xx, time-out, lost connection, host stopped mid-call): settled by verification, never resent.</summary>
+    public int InDoubt { get; init; }
 
     /// <summary>
     /// Per-device callback messages received so far for all of the job's ThingSpace requests together: availability
@@ -132,6 +155,7 @@ public sealed record ProvisioningCounts
             NeedUpload = NeedUpload + other.NeedUpload,
             Uploaded = Uploaded + other.Uploaded,
             ActivationRequested = ActivationRequested + other.ActivationRequested,
+            InDoubt = InDoubt + other.InDoubt,
             CallbacksReceived = CallbacksReceived + other.CallbacksReceived,
             Activated = Activated + other.Activated,
             AlreadyActive = AlreadyActive + other.AlreadyActive,
@@ -159,6 +183,16 @@ public sealed record ProvisioningResult(
 
 /// <summary>Where the job's report was written.</summary>
 public sealed record ProvisioningReport(string Container, string CsvBlob, string JsonBlob);
+
+/// <summary>The app's own fault codes in outcomes (ThingSpace's codes are passed through as they are).</summary>
+public static class ProvisioningFaultCodes
+{
+    /// <summary>ThingSpace could not take the request (429, open circuit, refused connection) through every durable retry: not sent.</summary>
+    public const string NotSent = "Orchestrations.NotSent";
+
+    /// <summary>The activation request got no usable answer and ThingSpace does not list the device as active: not sent again.</summary>
+    public const string SubmissionInDoubt = "Orchestrations.SubmissionInDoubt";
+}
 
 /// <summary>Phases, as shown in the custom status.</summary>
 public static class ProvisioningPhases

@@ -1,4 +1,5 @@
 using Microsoft.DurableTask;
+using Orchestrations.Workflows.Logging;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Models;
 
@@ -13,11 +14,14 @@ namespace Orchestrations.Workflows.Provisioning.Orchestrations;
 /// </summary>
 public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, ProvisioningResult>
 {
+    private const string LogCategory = "Orchestrations.Workflows.Provisioning";
+
     public override async Task<ProvisioningResult> RunAsync(TaskOrchestrationContext context, ProvisioningJob input)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         Task<string> cancelled = context.WaitForExternalEvent<string>(ProvisioningEvents.Cancel);
+        context.CreateReplaySafeLogger(LogCategory).JobStarted(input.JobId, input.Devices.Count, (input.Devices.Count + input.Timings.ChunkSize - 1) / input.Timings.ChunkSize);
 
         ProvisioningChunkResult result = input.Devices.Count <= input.Timings.ChunkSize
             ? await new ProvisioningWorkflow(context, ToChunk(input, 0, input.Devices), cancelled).RunAsync()
@@ -26,10 +30,12 @@ public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, Provisi
         context.SetCustomStatus(new ProvisioningProgress(ProvisioningPhases.Reporting, result.Counts));
         ProvisioningReport report = await context.CallActivityAsync<ProvisioningReport>(
             nameof(WriteProvisioningReport),
-            new WriteReportInput(input.JobId, result.Outcomes, result.Counts, result.Cancelled),
+            new WriteReportInput(input.JobId, result.Outcomes, result.Counts, result.Cancelled, input.ResultsCsv),
             TaskOptions.FromRetryPolicy(ProvisioningWorkflow.ReadRetry));
 
         context.SetCustomStatus(new ProvisioningProgress(result.Cancelled ? ProvisioningPhases.Cancelled : ProvisioningPhases.Completed, result.Counts));
+        ProvisioningCounts c = result.Counts;
+        context.CreateReplaySafeLogger(LogCategory).JobFinished(input.JobId, result.Cancelled ? "cancelled" : "completed", c.Total, c.Activated, c.AlreadyActive, c.Failed, c.NotAvailable, c.Unconfirmed, c.InDoubt, c.Cancelled);
         return new ProvisioningResult(input.JobId, result.Counts, result.Outcomes, result.Cancelled, report);
     }
 
@@ -92,6 +98,7 @@ public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, Provisi
             catch (TaskFailedException ex)
             {
                 // A chunk that failed outright loses no device: each is reported, with the reason.
+                context.CreateReplaySafeLogger(LogCategory).ChunkFailed(job.JobId, chunkIndex, ex.FailureDetails.ErrorMessage, chunks[chunkIndex].Length);
                 DeviceOutcome[] unknown = [.. chunks[chunkIndex].Select(d => new DeviceOutcome(
                     d.Key, DeviceOutcomeKind.Unconfirmed, Reason: $"Chunk {chunkIndex} failed: {ex.FailureDetails.ErrorMessage}"))];
                 results[chunkIndex] = new ProvisioningChunkResult(unknown, ProvisioningCounts.FromOutcomes(unknown), false);

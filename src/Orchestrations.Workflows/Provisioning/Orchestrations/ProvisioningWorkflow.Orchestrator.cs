@@ -1,6 +1,7 @@
 using Microsoft.DurableTask;
 using Orchestrations.ThingSpace.Models;
 using Orchestrations.Workflows.Callbacks;
+using Orchestrations.Workflows.Logging;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Models;
 
@@ -35,6 +36,8 @@ internal sealed class ProvisioningWorkflow
         failure.IsCausedBy<ThingSpaceRetryLaterException>()
         || string.Equals(failure.ErrorType, typeof(ThingSpaceRetryLaterException).FullName, StringComparison.Ordinal);
 
+    private const string LogCategory = "Orchestrations.Workflows.Provisioning";
+
     private readonly TaskOrchestrationContext _context;
     private readonly ProvisioningChunk _chunk;
     private readonly Task<string> _cancelled;
@@ -44,6 +47,8 @@ internal sealed class ProvisioningWorkflow
     private string _phase = ProvisioningPhases.CheckingAvailability;
     private Task<string>? _wakeUp;
     private int _submissions;
+    private string? _inDoubtReason;
+    private bool _published;
 
     public ProvisioningWorkflow(TaskOrchestrationContext context, ProvisioningChunk chunk, Task<string> cancelled)
     {
@@ -69,7 +74,7 @@ internal sealed class ProvisioningWorkflow
 
         // 1. Availability: unknown devices need upload; devices already on a line are not activated again.
         Publish(ProvisioningPhases.CheckingAvailability);
-        Collected availability = await SubmitAndCollectAsync(nameof(CheckDeviceAvailability), all, Timings.AvailabilityDeadline);
+        Collected availability = await SubmitAndCollectAsync(nameof(CheckDeviceAvailability), all, Timings.AvailabilityDeadline, AvailabilitySettled);
         if (availability.Cancelled)
         {
             return Finish();
@@ -85,9 +90,23 @@ internal sealed class ProvisioningWorkflow
             }
             else if (!availability.Results.TryGetValue(i, out DeviceCallbackResult? result))
             {
-                Settle(i, DeviceOutcomeKind.NotAvailable, reason: availability.InDoubt
-                    ? "The availability check could not be confirmed; the device was not activated."
-                    : "ThingSpace sent no availability answer for this device before the deadline.");
+                // No answer by callback: the account's device listing (reconciliation) may have settled it.
+                VerifiedDevice? listed = availability.Listing?.GetValueOrDefault(i);
+                if (listed is not null && IsOnALine(listed.State))
+                {
+                    Settle(i, DeviceOutcomeKind.AlreadyActive, listed.Mdn, listed.State, listed.ServicePlan,
+                        reason: "Already on a line (found by the device listing; no availability callback); not activated again.");
+                }
+                else if (listed is not null)
+                {
+                    toActivate.Add(i);
+                }
+                else
+                {
+                    Settle(i, DeviceOutcomeKind.NotAvailable, reason: availability.InDoubt
+                        ? "The availability check could not be confirmed; the device was not activated."
+                        : "ThingSpace sent no availability answer for this device before the deadline.");
+                }
             }
             else if (!result.Succeeded)
             {
@@ -95,7 +114,9 @@ internal sealed class ProvisioningWorkflow
             }
             else if (result.AssociatedWithMtn == true)
             {
-                Settle(i, DeviceOutcomeKind.AlreadyActive, mdn: result.Mdn, reason: "Already associated with a line; not activated again.");
+                VerifiedDevice? listed = availability.Listing?.GetValueOrDefault(i);
+                Settle(i, DeviceOutcomeKind.AlreadyActive, mdn: result.Mdn ?? listed?.Mdn, state: listed?.State, plan: listed?.ServicePlan,
+                    reason: "Already associated with a line; not activated again.");
             }
             else if (result.DeviceFound == false || string.Equals(result.ProductType, "4GODI_MOD", StringComparison.OrdinalIgnoreCase))
             {
@@ -150,6 +171,8 @@ internal sealed class ProvisioningWorkflow
             else if (submitted.InDoubt)
             {
                 inDoubt.AddRange(batch);
+                _inDoubtReason ??= submitted.ErrorMessage;
+                _counts = _counts with { InDoubt = _counts.InDoubt + batch.Count };
             }
             else
             {
@@ -163,51 +186,45 @@ internal sealed class ProvisioningWorkflow
             Publish(ProvisioningPhases.Activating);
         }
 
-        // 4. Wait for the per-device CarrierService callbacks and the completion messages, with a deadline.
+        // 4. Wait for the per-device CarrierService callbacks and the completion messages, with a deadline; meanwhile
+        //    reconcile with ThingSpace's device listing on a backed-off schedule (lost callbacks, in-doubt submissions).
+        List<int> submittedDevices = [.. requests.SelectMany(r => r.Devices).Concat(inDoubt).Order()];
+        HashSet<int> doubtful = [.. inDoubt];
         Dictionary<int, DeviceCallbackResult> activation = [];
-        if (requests.Count > 0)
+        Dictionary<int, VerifiedDevice>? verified = null;
+        if (submittedDevices.Count > 0 && !IsCancelled)
         {
             Publish(ProvisioningPhases.WaitingForCallbacks);
             DateTime deadline = _context.CurrentUtcDateTime.Add(Timings.ActivationDeadline);
-            await WaitForRequestsAsync([.. requests.Select(r => r.RequestId)], deadline);
-            foreach ((string requestId, _) in requests)
-            {
-                await ReadResultsAsync(requestId, activation);
-            }
+            verified = await WaitForRequestsAsync(
+                [.. requests.Select(r => r.RequestId)], deadline, submittedDevices, (i, listed) => ActivationSettled(listed, doubtful.Contains(i)), completionIsEnough: inDoubt.Count == 0);
         }
 
-        // 5. Verify: the state, MDN and plan ThingSpace lists for every device we asked to activate.
-        List<int> submittedDevices = [.. requests.SelectMany(r => r.Devices).Concat(inDoubt).Order()];
-        Dictionary<int, VerifiedDevice> verified = [];
+        foreach ((string requestId, _) in requests)
+        {
+            await ReadResultsAsync(requestId, activation);
+        }
+
+        // 5. Verify (also after a cancel): the state, MDN and plan ThingSpace lists for every device we asked to activate.
         string? verifyError = null;
-        if (submittedDevices.Count > 0 && !IsCancelled)
+        if (submittedDevices.Count > 0 && verified is null)
         {
             Publish(ProvisioningPhases.Verifying);
-            try
-            {
-                IReadOnlyList<VerifiedDevice> listed = await _context.CallActivityAsync<IReadOnlyList<VerifiedDevice>>(
-                    nameof(VerifyDevices),
-                    new VerifyDevicesInput(_chunk.Settings.AccountName, null, [.. submittedDevices.Select(i => _chunk.Devices[i])]),
-                    TaskOptions.FromRetryPolicy(ReadRetry));
-                foreach (VerifiedDevice device in listed)
-                {
-                    if (_index.Find(device.DeviceIds) is int i)
-                    {
-                        verified[i] = device;
-                    }
-                }
-            }
-            catch (TaskFailedException ex)
-            {
-                verifyError = ex.FailureDetails.ErrorMessage;
-            }
+            (verified, verifyError) = await ListDevicesAsync(submittedDevices);
         }
 
         foreach (int i in submittedDevices)
         {
             activation.TryGetValue(i, out DeviceCallbackResult? callback);
-            verified.TryGetValue(i, out VerifiedDevice? listed);
-            SettleActivation(i, callback, listed, verifyError);
+            VerifiedDevice? listed = verified?.GetValueOrDefault(i);
+            if (doubtful.Contains(i))
+            {
+                SettleInDoubt(i, listed, verifyError);
+            }
+            else
+            {
+                SettleActivation(i, callback, listed, verifyError);
+            }
         }
 
         return Finish();
@@ -264,6 +281,73 @@ internal sealed class ProvisioningWorkflow
         return (uploaded, upload.RequestId);
     }
 
+    /// <summary>A device whose activation request got no usable answer: what ThingSpace lists decides, nothing is resent.</summary>
+    private void SettleInDoubt(int i, VerifiedDevice? listed, string? verifyError)
+    {
+        string why = _inDoubtReason ?? "the answer to the activation request was lost";
+        if (string.Equals(listed?.State, "active", StringComparison.OrdinalIgnoreCase))
+        {
+            Settle(i, DeviceOutcomeKind.Activated, listed!.Mdn, listed.State, listed.ServicePlan,
+                reason: $"The activation request was in doubt ({why}); ThingSpace lists the device as active.");
+        }
+        else if (verifyError is not null)
+        {
+            Settle(i, DeviceOutcomeKind.Unconfirmed, faultCode: ProvisioningFaultCodes.SubmissionInDoubt,
+                reason: $"The activation request was in doubt ({why}) and verification failed: {verifyError}. It was not sent again.");
+        }
+        else
+        {
+            Settle(i, DeviceOutcomeKind.Unconfirmed, listed?.Mdn, listed?.State, listed?.ServicePlan, ProvisioningFaultCodes.SubmissionInDoubt,
+                $"The activation request was in doubt ({why}); ThingSpace lists the device as '{listed?.State ?? "not found"}'. " +
+                "It was not sent again (that could activate it twice): retry the job for it.");
+        }
+    }
+
+    /// <summary>An activation is settled by the listing once the device is no longer pending (in doubt: also when it was never received).</summary>
+    internal static bool ActivationSettled(VerifiedDevice? listed, bool inDoubt) =>
+        listed?.State is { } state
+        && !state.Contains("pending", StringComparison.OrdinalIgnoreCase)
+        && (inDoubt || !IsPreActive(state));
+
+    /// <summary>An availability check is settled by the listing once the account lists the device (its state tells whether it is on a line).</summary>
+    internal static bool AvailabilitySettled(int index, VerifiedDevice? listed) => listed is not null;
+
+    private static bool IsOnALine(string? state) =>
+        state is not null
+        && (string.Equals(state, "active", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(state, "suspend", StringComparison.OrdinalIgnoreCase)
+            || state.Contains("pending", StringComparison.OrdinalIgnoreCase));
+
+    private static bool IsPreActive(string state) =>
+        state.Replace("-", "", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal).Equals("preactive", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>List Devices Information for <paramref name="devices"/>: by job index, or the failure's message.</summary>
+    private async Task<(Dictionary<int, VerifiedDevice>? Listed, string? Error)> ListDevicesAsync(List<int> devices)
+    {
+        try
+        {
+            IReadOnlyList<VerifiedDevice> listed = await _context.CallActivityAsync<IReadOnlyList<VerifiedDevice>>(
+                nameof(VerifyDevices),
+                new VerifyDevicesInput(_chunk.Settings.AccountName, null, [.. devices.Select(i => _chunk.Devices[i])]),
+                TaskOptions.FromRetryPolicy(ReadRetry));
+            Dictionary<int, VerifiedDevice> byIndex = [];
+            foreach (VerifiedDevice device in listed)
+            {
+                if (_index.Find(device.DeviceIds) is int i)
+                {
+                    byIndex[i] = device;
+                }
+            }
+
+            return (byIndex, null);
+        }
+        catch (TaskFailedException ex)
+        {
+            _context.CreateReplaySafeLogger(LogCategory).VerificationFailed(_context.InstanceId, devices.Count, ex.FailureDetails.ErrorMessage);
+            return (null, ex.FailureDetails.ErrorMessage);
+        }
+    }
+
     private void SettleActivation(int i, DeviceCallbackResult? callback, VerifiedDevice? listed, string? verifyError)
     {
         bool listedActive = string.Equals(listed?.State, "active", StringComparison.OrdinalIgnoreCase);
@@ -289,7 +373,8 @@ internal sealed class ProvisioningWorkflow
         }
         else if (IsCancelled)
         {
-            Settle(i, DeviceOutcomeKind.Unconfirmed, mdn, listed?.State, plan, reason: "The job was cancelled before ThingSpace confirmed the activation.");
+            Settle(i, DeviceOutcomeKind.Unconfirmed, mdn, listed?.State, plan,
+                reason: $"The job was cancelled before ThingSpace confirmed the activation; ThingSpace lists the device as '{listed?.State ?? "not found"}'.");
         }
         else
         {
@@ -300,85 +385,137 @@ internal sealed class ProvisioningWorkflow
         }
     }
 
-    private async Task<Collected> SubmitAndCollectAsync(string activity, List<int> devices, TimeSpan deadlineAfter)
+    private async Task<Collected> SubmitAndCollectAsync(string activity, List<int> devices, TimeSpan deadlineAfter, Func<int, VerifiedDevice?, bool>? settledByListing = null)
     {
         SubmittedRequest submitted = await SubmitAsync(activity, devices);
         if (submitted.RequestId is not { } requestId)
         {
-            return new Collected(null, [], IsCancelled, submitted.InDoubt, submitted.InDoubt ? null : new SubmitError(submitted.ErrorCode, submitted.ErrorMessage ?? "rejected"));
+            return new Collected(null, [], IsCancelled, submitted.InDoubt, submitted.InDoubt ? null : new SubmitError(submitted.ErrorCode, submitted.ErrorMessage ?? "rejected"), null);
         }
 
-        bool finished = await WaitForRequestsAsync([requestId], _context.CurrentUtcDateTime.Add(deadlineAfter));
+        Dictionary<int, VerifiedDevice>? listing = await WaitForRequestsAsync(
+            [requestId], _context.CurrentUtcDateTime.Add(deadlineAfter), settledByListing is null ? [] : devices, settledByListing ?? ((_, _) => false), completionIsEnough: true);
         Dictionary<int, DeviceCallbackResult> results = [];
         await ReadResultsAsync(requestId, results);
-        return new Collected(requestId, results, !finished && IsCancelled, false, null);
+        return new Collected(requestId, results, IsCancelled, false, null, listing);
     }
 
     /// <summary>
     /// Schedules one submitting activity. Its idempotency key numbers the submissions of this instance in schedule
     /// order (replay-stable); the retry policy re-sends the same input, so every attempt of this call shares the key.
     /// </summary>
-    private Task<SubmittedRequest> SubmitAsync(string activity, List<int> devices)
+    private async Task<SubmittedRequest> SubmitAsync(string activity, List<int> devices)
     {
         string key = ActivityKeys.For(_context.InstanceId, ++_submissions, activity);
-        return _context.CallActivityAsync<SubmittedRequest>(
-            activity,
-            new DeviceRequestInput(_chunk.JobId, _chunk.Settings, [.. devices.Select(i => _chunk.Devices[i])], key),
-            TaskOptions.FromRetryPolicy(RetryLater));
+        SubmittedRequest submitted;
+        try
+        {
+            submitted = await _context.CallActivityAsync<SubmittedRequest>(
+                activity,
+                new DeviceRequestInput(_chunk.JobId, _chunk.Settings, [.. devices.Select(i => _chunk.Devices[i])], key),
+                TaskOptions.FromRetryPolicy(RetryLater));
+        }
+        catch (TaskFailedException ex) when (IsRetryLater(ex.FailureDetails))
+        {
+            // Every attempt was surely not sent (429, open circuit, refused connection): the devices fail, retryable.
+            submitted = new SubmittedRequest(null, ErrorCode: ProvisioningFaultCodes.NotSent,
+                ErrorMessage: $"not sent: ThingSpace could not take it after {RetryLater.MaxNumberOfAttempts} attempts ({ex.FailureDetails.ErrorMessage})");
+        }
+        catch (TaskFailedException ex)
+        {
+            // The activity failed in an unknown place (e.g. our storage): ThingSpace may have the request.
+            submitted = new SubmittedRequest(null, InDoubt: true, ErrorMessage: $"the submitting activity failed: {ex.FailureDetails.ErrorMessage}");
+        }
+
+        if (submitted.RequestId is { } requestId)
+        {
+            _context.CreateReplaySafeLogger(LogCategory).RequestSubmitted(_context.InstanceId, activity, requestId, devices.Count);
+        }
+        else if (submitted.InDoubt)
+        {
+            _context.CreateReplaySafeLogger(LogCategory).SubmissionInDoubt(_context.InstanceId, activity, devices.Count, submitted.ErrorMessage ?? "unknown");
+        }
+        else
+        {
+            _context.CreateReplaySafeLogger(LogCategory).SubmissionFailed(_context.InstanceId, activity, devices.Count, submitted.ErrorCode ?? "none", submitted.ErrorMessage ?? "");
+        }
+
+        return submitted;
     }
 
     /// <summary>
     /// Waits until every request has its completion message, the deadline passes, or the job is cancelled. Woken by
-    /// the completion event, or by a progress tick that backs off from the minimum to the maximum interval.
-    /// Returns true when every request completed.
+    /// the completion event, or by a progress tick that backs off from the minimum to the maximum interval. Meanwhile
+    /// it reconciles: on its own backed-off schedule (<see cref="ProvisioningTimings.FirstReconcileAfter"/> doubling up
+    /// to <see cref="ProvisioningTimings.MaxReconcileInterval"/>) it lists <paramref name="devices"/> in ThingSpace and
+    /// stops once <paramref name="settled"/> holds for each of them, with or without the completion messages. Returns
+    /// that listing when it ended the wait, else null. With <paramref name="completionIsEnough"/> false (in-doubt devices,
+    /// which no completion message covers), only the listing or the deadline ends the wait.
     /// </summary>
-    private async Task<bool> WaitForRequestsAsync(List<string> requestIds, DateTime deadline)
+    private async Task<Dictionary<int, VerifiedDevice>?> WaitForRequestsAsync(
+        List<string> requestIds, DateTime deadline, List<int> devices, Func<int, VerifiedDevice?, bool> settled, bool completionIsEnough)
     {
         HashSet<string> pending = new(requestIds, StringComparer.Ordinal);
         TimeSpan interval = Timings.MinProgressInterval;
+        TimeSpan reconcileInterval = Timings.FirstReconcileAfter;
+        DateTime nextReconcile = _context.CurrentUtcDateTime.Add(reconcileInterval);
         int baseline = _counts.CallbacksReceived;
 
         // Bounded by the deadline: at most one progress read per tick, ticks back off to MaxProgressInterval.
-        bool beforeDeadline = true;
-        while (beforeDeadline)
+        bool waiting = true;
+        while (waiting)
         {
-            IReadOnlyList<RequestProgress> progress = await _context.CallActivityAsync<IReadOnlyList<RequestProgress>>(
-                nameof(ReadRequestProgress), new RequestProgressInput([.. pending.Order(StringComparer.Ordinal)]), TaskOptions.FromRetryPolicy(ReadRetry));
-            int received = 0;
-            foreach (RequestProgress p in progress)
+            if (pending.Count > 0)
             {
-                received += p.DeviceMessages;
-                if (p.Completed)
+                IReadOnlyList<RequestProgress> progress = await _context.CallActivityAsync<IReadOnlyList<RequestProgress>>(
+                    nameof(ReadRequestProgress), new RequestProgressInput([.. pending.Order(StringComparer.Ordinal)]), TaskOptions.FromRetryPolicy(ReadRetry));
+                int received = 0;
+                foreach (RequestProgress p in progress)
                 {
-                    pending.Remove(p.RequestId);
+                    received += p.DeviceMessages;
+                    if (p.Completed)
+                    {
+                        pending.Remove(p.RequestId);
+                    }
                 }
+
+                _counts = _counts with { CallbacksReceived = baseline + received };
+                Publish(_phase);
             }
 
-            _counts = _counts with { CallbacksReceived = baseline + received };
-            Publish(_phase);
-            if (pending.Count == 0)
+            if (pending.Count == 0 && (completionIsEnough || devices.Count == 0))
             {
-                return true;
+                return null;
             }
 
             DateTime now = _context.CurrentUtcDateTime;
-            beforeDeadline = now < deadline;
-            if (!beforeDeadline || IsCancelled)
+            if (devices.Count > 0 && now >= nextReconcile && !IsCancelled)
             {
-                return false;
+                (Dictionary<int, VerifiedDevice>? listed, _) = await ListDevicesAsync(devices);
+                if (listed is not null)
+                {
+                    int open = devices.Count(i => !settled(i, listed.GetValueOrDefault(i)));
+                    _context.CreateReplaySafeLogger(LogCategory).Reconciled(_context.InstanceId, _phase, devices.Count, devices.Count - open, pending.Count);
+                    if (open == 0)
+                    {
+                        return listed;
+                    }
+                }
+
+                reconcileInterval = TimeSpan.FromTicks(Math.Min(reconcileInterval.Ticks * 2, Timings.MaxReconcileInterval.Ticks));
+                now = _context.CurrentUtcDateTime;
+                nextReconcile = now.Add(reconcileInterval);
             }
 
-            DateTime next = now.Add(interval) < deadline ? now.Add(interval) : deadline;
-            if (!await DelayAsync(next, wakeOnCallback: true))
-            {
-                return false;
-            }
-
+            DateTime next = Earliest(now.Add(interval), devices.Count > 0 ? nextReconcile : DateTime.MaxValue, deadline);
+            waiting = now < deadline && !IsCancelled && await DelayAsync(next, wakeOnCallback: pending.Count > 0);
             interval = TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, Timings.MaxProgressInterval.Ticks));
         }
 
-        return false;
+        return null;
     }
+
+    private static DateTime Earliest(DateTime a, DateTime b, DateTime c) => new(Math.Min(a.Ticks, Math.Min(b.Ticks, c.Ticks)), DateTimeKind.Utc);
 
     /// <summary>A durable timer that also ends on cancellation (false) or, if asked, on a completion event (true).</summary>
     private async Task<bool> DelayAsync(DateTime until, bool wakeOnCallback = false)
@@ -447,13 +584,19 @@ internal sealed class ProvisioningWorkflow
 
     private void Publish(string phase)
     {
+        if (phase != _phase || !_published)
+        {
+            _context.CreateReplaySafeLogger(LogCategory).PhaseChanged(_context.InstanceId, phase, _counts.Total);
+            _published = true;
+        }
+
         _phase = phase;
         _context.SetCustomStatus(new ProvisioningProgress(phase, ProvisioningCounts.FromOutcomes([.. _outcomes.Where(o => o is not null).Select(o => o!)], _counts)));
     }
 
     private sealed record SubmitError(string? Code, string Message);
 
-    private sealed record Collected(string? RequestId, Dictionary<int, DeviceCallbackResult> Results, bool Cancelled, bool InDoubt, SubmitError? Error);
+    private sealed record Collected(string? RequestId, Dictionary<int, DeviceCallbackResult> Results, bool Cancelled, bool InDoubt, SubmitError? Error, Dictionary<int, VerifiedDevice>? Listing);
 
     /// <summary>Finds a job device by any of its identifiers (kinds compared case-insensitively).</summary>
     private sealed class DeviceIndex
