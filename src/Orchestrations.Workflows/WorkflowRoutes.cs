@@ -38,6 +38,12 @@ public static class WorkflowRoutes
         new("CancelProvisioningJob", HttpMethods.Post, "provisioning/jobs/{id}/cancel", RouteAuthorization.Function,
             (HttpRequest request, string id, ProvisioningJobsHandler handler, DurableTaskClient client, CancellationToken cancellationToken) =>
                 handler.CancelAsync(request, id, client, cancellationToken)),
+        new("ListProvisioningJobDevices", HttpMethods.Get, "provisioning/jobs/{id}/devices", RouteAuthorization.Function,
+            (HttpRequest request, string id, ProvisioningJobsHandler handler, DurableTaskClient client, CancellationToken cancellationToken) =>
+                handler.DevicesAsync(request, id, client, cancellationToken)),
+        new("RetryProvisioningJob", HttpMethods.Post, "provisioning/jobs/{id}/retry", RouteAuthorization.Function,
+            (HttpRequest request, string id, ProvisioningJobsHandler handler, DurableTaskClient client, CancellationToken cancellationToken) =>
+                handler.RetryAsync(request, id, client, cancellationToken)),
         new("ThingSpaceCallback", HttpMethods.Post, "callbacks/thingspace", RouteAuthorization.Anonymous,
             (HttpRequest request, ThingSpaceCallbackHandler handler, DurableTaskClient client, CancellationToken cancellationToken) =>
                 handler.ReceiveAsync(request, client, cancellationToken)),

@@ -11,6 +11,7 @@ using Orchestrations.Workflows.Health;
 using Orchestrations.Workflows.Provisioning;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Http;
+using Orchestrations.Workflows.Provisioning.Outcomes;
 
 namespace Orchestrations.Workflows;
 
@@ -53,6 +54,12 @@ public static class WorkflowServiceCollectionExtensions
             sp.GetRequiredService<IOptions<WorkflowStorageOptions>>().Value,
             sp.GetRequiredService<CallbackInbox>(),
             sp.GetRequiredService<TimeProvider>()));
+
+        services.TryAddSingleton(sp => new DeviceOutcomeTable(
+            sp.GetRequiredService<TableServiceClient>(),
+            sp.GetRequiredService<IOptions<WorkflowStorageOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IDeviceOutcomeReader>(sp => sp.GetRequiredService<DeviceOutcomeTable>());
 
         // Activities: created per invocation, from the invocation's scope (registered so a DI validation sees them).
         foreach (Type activity in WorkflowTasks.Activities)

@@ -10,7 +10,7 @@ namespace Orchestrations.Workflows;
 /// <code>
 /// "Storage": {
 ///   "CallbacksTable": "ThingSpaceCallbacks", "CallbackRoutesTable": "ThingSpaceCallbackRoutes",
-///   "SubmissionsTable": "ProvisioningSubmissions", "ReportContainer": "provisioning-reports"
+///   "SubmissionsTable": "ProvisioningSubmissions", "OutcomesTable": "ProvisioningOutcomes", "ReportContainer": "provisioning-reports"
 /// }
 /// </code>
 /// </summary>
@@ -36,6 +36,11 @@ public sealed class WorkflowStorageOptions
     [RegularExpression(TablePattern, ErrorMessage = "Storage:SubmissionsTable must be a valid table name (3–63 letters and digits, starting with a letter).")]
     public string SubmissionsTable { get; set; } = "ProvisioningSubmissions";
 
+    /// <summary>Per-device outcomes of every job: PK = job id, RK = the device's position in the job.</summary>
+    [Required]
+    [RegularExpression(TablePattern, ErrorMessage = "Storage:OutcomesTable must be a valid table name (3–63 letters and digits, starting with a letter).")]
+    public string OutcomesTable { get; set; } = "ProvisioningOutcomes";
+
     /// <summary>Blob container of the per-job reports (<c>{jobId}/outcomes.csv</c> and <c>.json</c>).</summary>
     [Required]
     [RegularExpression(ContainerPattern, ErrorMessage = "Storage:ReportContainer must be a valid blob container name (3–63 lower-case letters, digits, single hyphens).")]
@@ -46,9 +51,9 @@ internal sealed class WorkflowStorageOptionsValidator : IValidateOptions<Workflo
 {
     public ValidateOptionsResult Validate(string? name, WorkflowStorageOptions options)
     {
-        string[] tables = [options.CallbacksTable, options.CallbackRoutesTable, options.SubmissionsTable];
+        string[] tables = [options.CallbacksTable, options.CallbackRoutesTable, options.SubmissionsTable, options.OutcomesTable];
         return tables.Distinct(StringComparer.OrdinalIgnoreCase).Count() == tables.Length
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail("Storage:CallbacksTable, Storage:CallbackRoutesTable and Storage:SubmissionsTable must be three different tables.");
+            : ValidateOptionsResult.Fail("Storage:CallbacksTable, Storage:CallbackRoutesTable, Storage:SubmissionsTable and Storage:OutcomesTable must be different tables.");
     }
 }

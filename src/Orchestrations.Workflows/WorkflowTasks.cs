@@ -25,6 +25,7 @@ public static class WorkflowTasks
         typeof(ReadDeviceCallbacks),
         typeof(VerifyDevices),
         typeof(WriteProvisioningReport),
+        typeof(RecordDeviceOutcomes),
     ];
 
     /// <summary>Registers every orchestrator and activity by type: activities are created per invocation with constructor injection.</summary>

@@ -11,6 +11,7 @@ internal static class TestStorage
             CallbacksTable = "cb" + suffix,
             CallbackRoutesTable = "rt" + suffix,
             SubmissionsTable = "sub" + suffix,
+            OutcomesTable = "out" + suffix,
             ReportContainer = "rep-" + suffix,
         };
     }

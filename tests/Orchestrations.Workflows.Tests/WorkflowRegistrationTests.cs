@@ -62,7 +62,7 @@ public sealed class WorkflowRegistrationTests
 
         Assert.Equal(orchestrators.Select(t => t.Name).Order(), WorkflowTasks.Orchestrators.Select(t => t.Name).Order());
         Assert.Equal(activities.Select(t => t.Name).Order(), WorkflowTasks.Activities.Select(t => t.Name).Order());
-        Assert.Equal((2, 7), (orchestrators.Length, activities.Length)); // ProvisioningWorkflow is the orchestrators' shared body, not a task
+        Assert.Equal((2, 8), (orchestrators.Length, activities.Length)); // ProvisioningWorkflow is the orchestrators' shared body, not a task
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public sealed class WorkflowRegistrationTests
     [Theory]
     [InlineData("Storage:CallbacksTable", "has-dash", "Storage:CallbacksTable")]
     [InlineData("Storage:ReportContainer", "Upper", "Storage:ReportContainer")]
-    [InlineData("Storage:SubmissionsTable", "ThingSpaceCallbacks", "three different tables")]
+    [InlineData("Storage:SubmissionsTable", "ThingSpaceCallbacks", "must be different tables")]
     [InlineData("Provisioning:MaxProgressInterval", "00:00:01", "Provisioning:MaxProgressInterval")]
     [InlineData("Callbacks:Password", "short", "Callbacks:Password")]
     public async Task AddWorkflows_InvalidSetting_StartFailsNamingTheSetting(string key, string value, string named)
@@ -237,6 +237,8 @@ public sealed class WorkflowRegistrationTests
                 ("ListProvisioningJobs", "GET", "provisioning/jobs", RouteAuthorization.Function),
                 ("GetProvisioningJob", "GET", "provisioning/jobs/{id}", RouteAuthorization.Function),
                 ("CancelProvisioningJob", "POST", "provisioning/jobs/{id}/cancel", RouteAuthorization.Function),
+                ("ListProvisioningJobDevices", "GET", "provisioning/jobs/{id}/devices", RouteAuthorization.Function),
+                ("RetryProvisioningJob", "POST", "provisioning/jobs/{id}/retry", RouteAuthorization.Function),
                 ("ThingSpaceCallback", "POST", "callbacks/thingspace", RouteAuthorization.Anonymous),
                 ("Health", "GET", "health", RouteAuthorization.Anonymous),
             ],

@@ -44,6 +44,22 @@ public sealed class ProvisioningJobsFunctions(ProvisioningJobsHandler handler)
         CancellationToken cancellationToken) =>
         handler.CancelAsync(Keyed(request), id, client, cancellationToken);
 
+    [Function(nameof(ListProvisioningJobDevices))]
+    public Task<IResult> ListProvisioningJobDevices(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "provisioning/jobs/{id}/devices")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        handler.DevicesAsync(Keyed(request), id, client, cancellationToken);
+
+    [Function(nameof(RetryProvisioningJob))]
+    public Task<IResult> RetryProvisioningJob(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "provisioning/jobs/{id}/retry")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        handler.RetryAsync(Keyed(request), id, client, cancellationToken);
+
     private static HttpRequest Keyed(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

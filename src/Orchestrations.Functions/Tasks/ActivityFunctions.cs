@@ -37,4 +37,8 @@ public static class ActivityFunctions
     [Function(nameof(Activity.WriteProvisioningReport))]
     public static Task<ProvisioningReport> WriteProvisioningReport([ActivityTrigger] WriteReportInput input, string instanceId, FunctionContext context) =>
         DurableTaskAdapter.RunActivityAsync<Activity.WriteProvisioningReport, WriteReportInput, ProvisioningReport>(input, instanceId, context);
+
+    [Function(nameof(Activity.RecordDeviceOutcomes))]
+    public static Task<int> RecordDeviceOutcomes([ActivityTrigger] RecordOutcomesInput input, string instanceId, FunctionContext context) =>
+        DurableTaskAdapter.RunActivityAsync<Activity.RecordDeviceOutcomes, RecordOutcomesInput, int>(input, instanceId, context);
 }

@@ -12,8 +12,8 @@ public sealed class ProvisionDevicesOrchestratorTests
 
     private Task<ProvisioningResult> RunAsync(ProvisioningJob job) => new ProvisionDevices().RunAsync(_context.Object, job);
 
-    private static DeviceOutcome OutcomeOf(ProvisioningResult result, JobDevice device) =>
-        Assert.Single(result.Outcomes, o => o.Device == ScriptedOrchestrationContext.Key(device));
+    private DeviceOutcome OutcomeOf(ProvisioningResult result, JobDevice device) =>
+        Assert.Single(_context.Outcomes, o => o.Device == ScriptedOrchestrationContext.Key(device));
 
     [Fact]
     public async Task RunAsync_KnownAvailableDevices_ActivatedOnceVerifiedAndReported()
@@ -22,8 +22,8 @@ public sealed class ProvisionDevicesOrchestratorTests
 
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices));
 
-        Assert.All(result.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Activated, o.Outcome));
-        Assert.All(result.Outcomes, o => Assert.Equal("5551230000", o.Mdn));
+        Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Activated, o.Outcome));
+        Assert.All(_context.Outcomes, o => Assert.Equal("5551230000", o.Mdn));
         Assert.Equal(3, result.Counts.Activated);
         var activate = Assert.Single(_context.CallsTo(nameof(ActivateDevices)));
         Assert.Equal(3, ((DeviceRequestInput)activate.Input!).Devices.Count);
@@ -63,7 +63,7 @@ public sealed class ProvisionDevicesOrchestratorTests
         Assert.True(uploadAt < activateAt);
         Assert.Equal([new DateTime(2026, 11, 22, 12, 5, 0, DateTimeKind.Utc)], _context.Timers); // the 5-minute settle delay, durable
         Assert.Equal(2, ((DeviceRequestInput)Assert.Single(_context.CallsTo(nameof(ActivateDevices))).Input!).Devices.Count);
-        Assert.All(result.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Activated, o.Outcome));
+        Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Activated, o.Outcome));
         Assert.Equal(1, result.Counts.NeedUpload);
         Assert.Equal(1, result.Counts.Uploaded);
     }
@@ -121,8 +121,8 @@ public sealed class ProvisionDevicesOrchestratorTests
 
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices));
 
-        Assert.All(result.Outcomes, o => Assert.Equal(DeviceOutcomeKind.NotAvailable, o.Outcome));
-        Assert.All(result.Outcomes, o => Assert.Equal("UnifiedWebService.REQUEST_FAILED.AccountNotFound", o.FaultCode));
+        Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.NotAvailable, o.Outcome));
+        Assert.All(_context.Outcomes, o => Assert.Equal("UnifiedWebService.REQUEST_FAILED.AccountNotFound", o.FaultCode));
         Assert.Empty(_context.CallsTo(nameof(ActivateDevices)));
     }
 
@@ -151,7 +151,7 @@ public sealed class ProvisionDevicesOrchestratorTests
 
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices));
 
-        Assert.All(result.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Failed, o.Outcome));
+        Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Failed, o.Outcome));
         Assert.Empty(_context.CallsTo(nameof(VerifyDevices)));
     }
 
@@ -340,7 +340,7 @@ public sealed class ProvisionDevicesOrchestratorTests
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices));
 
         Assert.True(result.Cancelled);
-        Assert.All(result.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Cancelled, o.Outcome));
+        Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Cancelled, o.Outcome));
         Assert.Empty(_context.CallsTo(nameof(CheckDeviceAvailability)));
         Assert.Empty(_context.CallsTo(nameof(ActivateDevices)));
         Assert.Empty(_context.CallsTo(nameof(VerifyDevices)));
@@ -399,7 +399,7 @@ public sealed class ProvisionDevicesOrchestratorTests
             if (index >= 0)
             {
                 DeviceOutcome[] outcomes = [.. started[index].Chunk.Devices.Select(d => new DeviceOutcome(d.Key, DeviceOutcomeKind.Activated))];
-                children[index].SetResult(new ProvisioningChunkResult(outcomes, ProvisioningCounts.FromOutcomes(outcomes), false));
+                children[index].SetResult(new ProvisioningChunkResult(ProvisioningCounts.FromOutcomes(outcomes), false));
             }
         });
 
@@ -407,9 +407,9 @@ public sealed class ProvisionDevicesOrchestratorTests
 
         Assert.Equal(["job-1:chunk-0000", "job-1:chunk-0001", "job-1:chunk-0002"], started.Select(s => s.Id));
         Assert.Equal([10, 10, 5], started.Select(s => s.Chunk.Devices.Count));
-        Assert.Equal(25, result.Outcomes.Count);
-        Assert.Equal(devices.Select(d => d.Key), result.Outcomes.Select(o => o.Device));
+        Assert.Empty(_context.Outcomes); // each chunk writes its own devices' outcomes
         Assert.Equal(25, result.Counts.Activated);
+        Assert.Equal(25, result.Counts.Total);
         Assert.Equal(2, maxRunning);
         Assert.Empty(_context.CallsTo(nameof(CheckDeviceAvailability)));
     }
@@ -428,14 +428,17 @@ public sealed class ProvisionDevicesOrchestratorTests
                 }
 
                 DeviceOutcome[] outcomes = [.. chunk.Devices.Select(d => new DeviceOutcome(d.Key, DeviceOutcomeKind.Activated))];
-                return Task.FromResult(new ProvisioningChunkResult(outcomes, ProvisioningCounts.FromOutcomes(outcomes), false));
+                return Task.FromResult(new ProvisioningChunkResult(ProvisioningCounts.FromOutcomes(outcomes), false));
             });
 
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices, ScriptedOrchestrationContext.Timings(chunkSize: 10)));
 
         Assert.Equal(10, result.Counts.Activated);
         Assert.Equal(10, result.Counts.Unconfirmed);
-        Assert.All(result.Outcomes.Skip(10), o => Assert.Contains("storage exploded", o.Reason, StringComparison.Ordinal));
+        Assert.Equal(Enumerable.Range(10, 10), _context.Recorded.Keys); // the failed chunk's devices, at their job positions
+        Assert.Equal(devices.Skip(10), _context.Recorded.Values.Select(o => o.Device));
+        Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Unconfirmed, o.Outcome));
+        Assert.All(_context.Outcomes, o => Assert.Contains("storage exploded", o.Reason, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -449,7 +452,7 @@ public sealed class ProvisionDevicesOrchestratorTests
             {
                 cancelledChildren.Add(id);
                 DeviceOutcome[] outcomes = [.. devices.Take(10).Select(d => new DeviceOutcome(d.Key, DeviceOutcomeKind.Cancelled))];
-                first.SetResult(new ProvisioningChunkResult(outcomes, ProvisioningCounts.FromOutcomes(outcomes), true));
+                first.SetResult(new ProvisioningChunkResult(ProvisioningCounts.FromOutcomes(outcomes), true));
             });
         _context.Mock.Setup(c => c.CallSubOrchestratorAsync<ProvisioningChunkResult>(nameof(ProvisionDeviceChunk), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns(() =>
@@ -463,6 +466,7 @@ public sealed class ProvisionDevicesOrchestratorTests
         Assert.Equal(["job-1:chunk-0000"], cancelledChildren);
         Assert.True(result.Cancelled);
         Assert.Equal(30, result.Counts.Cancelled);
+        Assert.Equal(Enumerable.Range(10, 20), _context.Recorded.Keys); // the chunks that never started, written by the parent
         _context.Mock.Verify(c => c.CallSubOrchestratorAsync<ProvisioningChunkResult>(nameof(ProvisionDeviceChunk), It.IsAny<object?>(), It.IsAny<TaskOptions?>()), Times.Once);
     }
 }

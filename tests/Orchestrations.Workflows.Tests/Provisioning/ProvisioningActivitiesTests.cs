@@ -10,6 +10,7 @@ using Orchestrations.ThingSpace.Models;
 using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Models;
+using Orchestrations.Workflows.Provisioning.Outcomes;
 using Orchestrations.Workflows.Tests.Callbacks;
 
 namespace Orchestrations.Workflows.Tests.Provisioning;
@@ -193,9 +194,9 @@ public sealed class ProvisioningActivitiesTests
     {
         BlobServiceClient blobs = new(_azurite.ConnectionString);
         DeviceOutcome[] outcomes = [new("imei:1", DeviceOutcomeKind.Activated, Mdn: "5550001111"), new("imei:2", DeviceOutcomeKind.Failed, FaultCode: "E1", Reason: "no, \"really\"")];
-        WriteProvisioningReport activity = new(blobs, Options.Create(_storage));
+        WriteProvisioningReport activity = new(blobs, await OutcomesAsync("job-9", outcomes), Options.Create(_storage));
 
-        ProvisioningReport report = await activity.RunAsync(Context(), new WriteReportInput("job-9", outcomes, ProvisioningCounts.FromOutcomes(outcomes), false));
+        ProvisioningReport report = await activity.RunAsync(Context(), new WriteReportInput("job-9", ProvisioningCounts.FromOutcomes(outcomes), false, ["imei"]));
 
         Assert.Equal((_storage.ReportContainer, "job-9/outcomes.csv", "job-9/outcomes.json"), (report.Container, report.CsvBlob, report.JsonBlob));
         BlobContainerClient container = blobs.GetBlobContainerClient(_storage.ReportContainer);
@@ -203,7 +204,7 @@ public sealed class ProvisioningActivitiesTests
         Assert.StartsWith("imei,outcome,mdn,state,servicePlan,faultCode,reason", csv, StringComparison.Ordinal);
         Assert.Contains("2,Failed,,,,E1,\"no, \"\"really\"\"\"", csv, StringComparison.Ordinal);
         string json = (await container.GetBlobClient(report.JsonBlob).DownloadContentAsync()).Value.Content.ToString();
-        Assert.Contains("\"outcome\": \"Activated\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"outcome\":\"Activated\"", json, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -248,13 +249,46 @@ public sealed class ProvisioningActivitiesTests
         DeviceOutcome[] outcomes = [new("imei:1", DeviceOutcomeKind.Activated, Mdn: "5550001111")];
         BlobReference results = new("ingest-results", "batch-1/results.csv");
 
-        ProvisioningReport report = await new WriteProvisioningReport(blobs, Options.Create(_storage)).RunAsync(
-            Context(), new WriteReportInput("job-10", outcomes, ProvisioningCounts.FromOutcomes(outcomes), false, results));
+        ProvisioningReport report = await new WriteProvisioningReport(blobs, await OutcomesAsync("job-10", outcomes), Options.Create(_storage)).RunAsync(
+            Context(), new WriteReportInput("job-10", ProvisioningCounts.FromOutcomes(outcomes), false, ["imei"], results));
 
         string inReport = (await blobs.GetBlobContainerClient(report.Container).GetBlobClient(report.CsvBlob).DownloadContentAsync()).Value.Content.ToString();
         string inResults = (await blobs.GetBlobContainerClient(results.Container).GetBlobClient(results.Name).DownloadContentAsync()).Value.Content.ToString();
         Assert.Equal(inReport, inResults);
         Assert.Contains("1,Activated,5550001111", inResults, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OutcomeTable_WrittenTwice_OneRowPerDeviceInJobOrderFilteredByOutcomeAndPaged()
+    {
+        DeviceOutcomeTable table = new(new TableServiceClient(_azurite.ConnectionString), _storage, TimeProvider.System);
+        List<JobDevice> devices = TestDevices.Devices(250);
+        StoredOutcome[] rows = [.. devices.Select((d, i) => new StoredOutcome(i, d, new DeviceOutcome(d.Key, i % 10 == 0 ? DeviceOutcomeKind.Failed : DeviceOutcomeKind.Activated)))];
+
+        await table.WriteAsync("job-11", rows);
+        await table.WriteAsync("job-11", rows[..120]); // a retried activity: the same rows again
+
+        IReadOnlyList<StoredOutcome> range = await table.ReadRangeAsync("job-11", 100, 50, CancellationToken.None);
+        Assert.Equal(Enumerable.Range(100, 50), range.Select(r => r.Index));
+        Assert.Equal(devices[100].DeviceIds, range[0].Device.DeviceIds);
+        OutcomePage failedFirst = await table.QueryAsync("job-11", [DeviceOutcomeKind.Failed], null, 10, CancellationToken.None);
+        OutcomePage failedRest = await table.QueryAsync("job-11", [DeviceOutcomeKind.Failed], failedFirst.ContinuationToken, 10, CancellationToken.None);
+        Assert.Equal(Enumerable.Range(0, 10).Select(n => n * 10), failedFirst.Items.Select(r => r.Index));
+        Assert.Equal(Enumerable.Range(10, 15).Select(n => n * 10).Take(10), failedRest.Items.Select(r => r.Index));
+        List<StoredOutcome> all = [];
+        await foreach (StoredOutcome row in table.ReadAllAsync("job-11"))
+        {
+            all.Add(row);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 250), all.Select(r => r.Index));
+    }
+
+    private async Task<DeviceOutcomeTable> OutcomesAsync(string jobId, DeviceOutcome[] outcomes)
+    {
+        DeviceOutcomeTable table = new(new TableServiceClient(_azurite.ConnectionString), _storage, TimeProvider.System);
+        await table.WriteAsync(jobId, [.. outcomes.Select((o, i) => new StoredOutcome(i, new JobDevice([new DeviceId { Kind = "imei", Id = o.Device[5..] }]), o))]);
+        return table;
     }
 
     private static async IAsyncEnumerable<ThingSpaceDevice> ListAsync(IEnumerable<ThingSpaceDevice> devices)

@@ -15,8 +15,8 @@ public sealed class ProvisioningInDoubtAndReconciliationTests
 
     private Task<ProvisioningResult> RunAsync(ProvisioningJob job) => new ProvisionDevices().RunAsync(_context.Object, job);
 
-    private static DeviceOutcome OutcomeOf(ProvisioningResult result, JobDevice device) =>
-        Assert.Single(result.Outcomes, o => o.Device == ScriptedOrchestrationContext.Key(device));
+    private DeviceOutcome OutcomeOf(ProvisioningResult result, JobDevice device) =>
+        Assert.Single(_context.Outcomes, o => o.Device == ScriptedOrchestrationContext.Key(device));
 
     private static Func<VerifyDevicesInput, IReadOnlyList<VerifiedDevice>> Listed(Func<JobDevice, string?> state) =>
         input => [.. input.Devices.Where(d => state(d) is not null).Select(d => new VerifiedDevice(d.DeviceIds, state(d), state(d) == "active" ? "5551230000" : null, "m2m4G"))];
@@ -69,8 +69,8 @@ public sealed class ProvisioningInDoubtAndReconciliationTests
 
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices));
 
-        Assert.All(result.Outcomes, o => Assert.Equal((DeviceOutcomeKind.Failed, ProvisioningFaultCodes.NotSent), (o.Outcome, o.FaultCode)));
-        Assert.Contains("rate limiting", result.Outcomes[0].Reason, StringComparison.Ordinal);
+        Assert.All(_context.Outcomes, o => Assert.Equal((DeviceOutcomeKind.Failed, ProvisioningFaultCodes.NotSent), (o.Outcome, o.FaultCode)));
+        Assert.Contains("rate limiting", _context.Outcomes[0].Reason, StringComparison.Ordinal);
         Assert.Equal(0, result.Counts.InDoubt);
         Assert.Empty(_context.CallsTo(nameof(VerifyDevices)));
     }
@@ -111,8 +111,8 @@ public sealed class ProvisioningInDoubtAndReconciliationTests
 
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices));
 
-        Assert.All(result.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Activated, o.Outcome));
-        Assert.All(result.Outcomes, o => Assert.Contains("No callback arrived", o.Reason, StringComparison.Ordinal));
+        Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Activated, o.Outcome));
+        Assert.All(_context.Outcomes, o => Assert.Contains("No callback arrived", o.Reason, StringComparison.Ordinal));
         Assert.True(_context.Now <= Start.AddMinutes(3), $"settled at {_context.Now:O}");
         Assert.Single(_context.CallsTo(nameof(VerifyDevices))); // the reconciliation's listing is the verification
     }

@@ -23,13 +23,15 @@ public sealed class ProvisioningJobsHandlerTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 22, 9, 30, 0, TimeSpan.Zero));
     private readonly ProvisioningOptions _options = new() { ChunkSize = 7, MaxDevicesPerJob = 3 };
     private readonly ProvisioningJobsHandler _handler;
+    private readonly InMemoryOutcomes _outcomes = new();
 
     public ProvisioningJobsHandlerTests()
     {
         _handler = new ProvisioningJobsHandler(
             Options.Create(_options),
             Options.Create(new ThingSpaceOptions { AccountName = "0000123456-00001" }),
-            new ProvisioningJobStarter(Options.Create(_options), _time));
+            new ProvisioningJobStarter(Options.Create(_options), _time),
+            _outcomes);
     }
 
     private static string Body(string? jobId = "batch-7", string plan = "m2m4G", int devices = 1)
@@ -55,6 +57,124 @@ public sealed class ProvisioningJobsHandlerTests
     {
         HttpRequest request = HttpTestContext.Request(query: query);
         return await (await _handler.ListAsync(request, _client.Object, CancellationToken.None)).ExecuteAsync(request);
+    }
+
+    private async Task<HttpTestContext.Answer> DevicesAsync(string id, string? query = null)
+    {
+        HttpRequest request = HttpTestContext.Request(query: query);
+        return await (await _handler.DevicesAsync(request, id, _client.Object, CancellationToken.None)).ExecuteAsync(request);
+    }
+
+    private async Task<HttpTestContext.Answer> RetryAsync(string id)
+    {
+        HttpRequest request = HttpTestContext.Request("POST");
+        return await (await _handler.RetryAsync(request, id, _client.Object, CancellationToken.None)).ExecuteAsync(request);
+    }
+
+    private void AddFinishedJobWithEveryOutcome(string id = "job-1")
+    {
+        DeviceOutcome[] outcomes =
+        [
+            new("imei:1", DeviceOutcomeKind.Activated),
+            new("imei:2", DeviceOutcomeKind.AlreadyActive),
+            new("imei:3", DeviceOutcomeKind.Failed, FaultCode: ProvisioningFaultCodes.NotSent),
+            new("imei:4", DeviceOutcomeKind.Failed, FaultCode: "UnifiedWebService.INPUT_INVALID.Device.Identifier.Invalid"),
+            new("imei:5", DeviceOutcomeKind.Unconfirmed, FaultCode: ProvisioningFaultCodes.SubmissionInDoubt),
+            new("imei:6", DeviceOutcomeKind.Cancelled),
+            new("imei:7", DeviceOutcomeKind.NotAvailable),
+            new("imei:8", DeviceOutcomeKind.Failed, FaultCode: "UnifiedWebService.REQUEST_FAILED.UnexpectedError"),
+        ];
+        _outcomes.Add(id, outcomes);
+        ProvisioningJob input = new(id, new ActivationSettings("0000123456-00001", "m2m4G", "98801"), _options.ToTimings(), [], "fp", _time.GetUtcNow());
+        ProvisioningResult result = new(id, ProvisioningCounts.FromOutcomes(outcomes), false, null);
+        _client.Add(nameof(ProvisionDevices), id, OrchestrationRuntimeStatus.Completed, input: input, output: result,
+            customStatus: new ProvisioningProgress(ProvisioningPhases.Completed, result.Counts));
+    }
+
+    [Fact]
+    public async Task Devices_FilteredByOutcome_OnlyThoseInJobOrderPagedWithANextUri()
+    {
+        AddFinishedJobWithEveryOutcome();
+
+        JsonElement first = (await DevicesAsync("job-1", "?outcome=failed,Unconfirmed&pageSize=2")).Body;
+        string next = first.GetProperty("nextUri").GetString()!;
+        JsonElement second = (await DevicesAsync("job-1", new Uri(next).Query)).Body;
+
+        Assert.Equal(["imei:3", "imei:4"], first.GetProperty("devices").EnumerateArray().Select(d => d.GetProperty("device").GetString()));
+        Assert.Equal("imei", first.GetProperty("devices")[0].GetProperty("deviceIds")[0].GetProperty("kind").GetString());
+        Assert.StartsWith($"{Origin}/api/provisioning/jobs/job-1/devices?outcome=Failed,Unconfirmed&pageSize=2&page=", next, StringComparison.Ordinal);
+        Assert.Equal(["imei:5", "imei:8"], second.GetProperty("devices").EnumerateArray().Select(d => d.GetProperty("device").GetString()));
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("nextUri").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("?outcome=Done", "outcome")]
+    [InlineData("?outcome=3", "outcome")]
+    [InlineData("?pageSize=0", "pageSize")]
+    public async Task Devices_BadParameter_400NamingIt(string query, string parameter)
+    {
+        AddFinishedJobWithEveryOutcome();
+
+        HttpTestContext.Answer answer = await DevicesAsync("job-1", query);
+
+        Assert.Equal(StatusCodes.Status400BadRequest, answer.Status);
+        Assert.Equal(parameter, answer.Body.GetProperty("parameter").GetString());
+    }
+
+    [Fact]
+    public async Task Devices_UnknownJob_404()
+    {
+        Assert.Equal(StatusCodes.Status404NotFound, (await DevicesAsync("nope")).Status);
+    }
+
+    [Fact]
+    public async Task Retry_FinishedJob_StartsTheLinkedJobForRetryableFailuresUnconfirmedAndCancelledOnly_OnceAndLinkedBothWays()
+    {
+        AddFinishedJobWithEveryOutcome();
+
+        HttpTestContext.Answer first = await RetryAsync("job-1");
+        HttpTestContext.Answer again = await RetryAsync("job-1");
+
+        Assert.Equal((StatusCodes.Status202Accepted, StatusCodes.Status202Accepted), (first.Status, again.Status));
+        Assert.Equal("job-1-retry", first.Body.GetProperty("id").GetString());
+        Assert.Equal("job-1-retry", again.Body.GetProperty("id").GetString());
+        (_, string id, object? scheduled) = Assert.Single(_client.Scheduled);
+        ProvisioningJob retry = Assert.IsType<ProvisioningJob>(scheduled);
+        Assert.Equal("job-1-retry", id);
+        Assert.Equal("job-1", retry.RetryOf);
+        Assert.Equal(["imei:3", "imei:5", "imei:6", "imei:8"], retry.Devices.Select(d => d.Key));
+        Assert.Equal("m2m4G", retry.Settings.ServicePlan);
+        JsonElement source = (await GetAsync("job-1")).Body;
+        JsonElement linked = (await GetAsync("job-1-retry")).Body;
+        Assert.Equal("job-1-retry", source.GetProperty("retriedBy").GetString());
+        Assert.Equal("job-1", linked.GetProperty("retryOf").GetString());
+        Assert.Equal($"{Origin}/api/provisioning/jobs/job-1", linked.GetProperty("retryOfUri").GetString());
+    }
+
+    [Fact]
+    public async Task Retry_RunningJob_409AndNothingStarted()
+    {
+        _client.Add(nameof(ProvisionDevices), "job-1", OrchestrationRuntimeStatus.Running,
+            input: new ProvisioningJob("job-1", new ActivationSettings("0000123456-00001", "m2m4G", "98801"), _options.ToTimings(), [], "fp", _time.GetUtcNow()));
+
+        HttpTestContext.Answer answer = await RetryAsync("job-1");
+
+        Assert.Equal(StatusCodes.Status409Conflict, answer.Status);
+        Assert.Empty(_client.Scheduled);
+    }
+
+    [Fact]
+    public async Task Retry_NothingToRetry_409AndNothingStarted()
+    {
+        _outcomes.Add("job-2", [new DeviceOutcome("imei:1", DeviceOutcomeKind.Activated), new DeviceOutcome("imei:2", DeviceOutcomeKind.Failed, FaultCode: "UnifiedWebService.INPUT_INVALID.x")]);
+        _client.Add(nameof(ProvisionDevices), "job-2", OrchestrationRuntimeStatus.Completed,
+            input: new ProvisioningJob("job-2", new ActivationSettings("0000123456-00001", "m2m4G", "98801"), _options.ToTimings(), [], "fp", _time.GetUtcNow()));
+
+        HttpTestContext.Answer answer = await RetryAsync("job-2");
+
+        Assert.Equal(StatusCodes.Status409Conflict, answer.Status);
+        Assert.Contains("no device to retry", answer.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Empty(_client.Scheduled);
     }
 
     private async Task<HttpTestContext.Answer> CancelAsync(string id)
@@ -252,13 +372,15 @@ public sealed class ProvisioningJobsHandlerTests
     {
         _client.Add(nameof(ProvisionDevices), "job-1", OrchestrationRuntimeStatus.Running,
             customStatus: new ProvisioningProgress(ProvisioningPhases.Activating, new ProvisioningCounts { Total = 5, Checked = 5 }));
+        _outcomes.Add("job-1", [new DeviceOutcome("imei:1", DeviceOutcomeKind.AlreadyActive, Mdn: "5550001111", State: "active")]);
 
         JsonElement body = (await GetAsync("job-1")).Body;
 
         Assert.Equal("Running", body.GetProperty("status").GetString());
         Assert.Equal(ProvisioningPhases.Activating, body.GetProperty("phase").GetString());
         Assert.Equal(5, body.GetProperty("counts").GetProperty("checked").GetInt32());
-        Assert.Equal(0, body.GetProperty("outcomesTotal").GetInt32());
+        Assert.Equal("AlreadyActive", Assert.Single(body.GetProperty("outcomes").EnumerateArray()).GetProperty("outcome").GetString()); // known while it runs
+        Assert.Equal(5, body.GetProperty("outcomesTotal").GetInt32());
         Assert.Equal(JsonValueKind.Null, body.GetProperty("nextOutcomesUri").ValueKind);
     }
 
@@ -266,7 +388,8 @@ public sealed class ProvisioningJobsHandlerTests
     public async Task Get_CompletedJob_OutcomesPagedWithALinkToTheNextPage()
     {
         DeviceOutcome[] outcomes = [.. Enumerable.Range(1, 5).Select(n => new DeviceOutcome($"imei:{n}", DeviceOutcomeKind.Activated))];
-        ProvisioningResult result = new("job-1", ProvisioningCounts.FromOutcomes(outcomes), outcomes, false, new ProvisioningReport("provisioning-reports", "job-1/outcomes.csv", "job-1/outcomes.json"));
+        _outcomes.Add("job-1", outcomes);
+        ProvisioningResult result = new("job-1", ProvisioningCounts.FromOutcomes(outcomes), false, new ProvisioningReport("provisioning-reports", "job-1/outcomes.csv", "job-1/outcomes.json"));
         _client.Add(nameof(ProvisionDevices), "job-1", OrchestrationRuntimeStatus.Completed, output: result,
             customStatus: new ProvisioningProgress(ProvisioningPhases.Completed, result.Counts));
 
@@ -319,7 +442,7 @@ public sealed class ProvisioningJobsHandlerTests
     public async Task Get_CancelledJob_StatusCancelledNotCompleted()
     {
         DeviceOutcome[] outcomes = [new("imei:1", DeviceOutcomeKind.Cancelled)];
-        ProvisioningResult result = new("job-1", ProvisioningCounts.FromOutcomes(outcomes), outcomes, true, null);
+        ProvisioningResult result = new("job-1", ProvisioningCounts.FromOutcomes(outcomes), true, null);
         _client.Add(nameof(ProvisionDevices), "job-1", OrchestrationRuntimeStatus.Completed, output: result,
             customStatus: new ProvisioningProgress(ProvisioningPhases.Cancelled, result.Counts));
 

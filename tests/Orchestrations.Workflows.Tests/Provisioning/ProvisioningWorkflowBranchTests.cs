@@ -12,8 +12,8 @@ public sealed class ProvisioningWorkflowBranchTests
 
     private Task<ProvisioningResult> RunAsync(ProvisioningJob job) => new ProvisionDevices().RunAsync(_context.Object, job);
 
-    private static DeviceOutcome OutcomeOf(ProvisioningResult result, JobDevice device) =>
-        Assert.Single(result.Outcomes, o => o.Device == ScriptedOrchestrationContext.Key(device));
+    private DeviceOutcome OutcomeOf(ProvisioningResult result, JobDevice device) =>
+        Assert.Single(_context.Outcomes, o => o.Device == ScriptedOrchestrationContext.Key(device));
 
     [Fact]
     public async Task RunAsync_UploadActivate_TheUploadRequestIsTheActivationAndNoSeparateActivateOrSettleWait()
@@ -28,7 +28,7 @@ public sealed class ProvisioningWorkflowBranchTests
         Assert.Equal([devices[0]], ((DeviceRequestInput)Assert.Single(_context.CallsTo(nameof(UploadDevices))).Input!).Devices);
         Assert.Equal([devices[1]], ((DeviceRequestInput)Assert.Single(_context.CallsTo(nameof(ActivateDevices))).Input!).Devices);
         Assert.Empty(_context.Timers); // no 5-minute settle delay: upload-activate activates in the same request
-        Assert.All(result.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Activated, o.Outcome));
+        Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Activated, o.Outcome));
         Assert.Equal(2, result.Counts.ActivationRequested);
     }
 
@@ -47,7 +47,7 @@ public sealed class ProvisioningWorkflowBranchTests
 
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(TestDevices.Devices(1)));
 
-        Assert.Equal(DeviceOutcomeKind.Activated, Assert.Single(result.Outcomes).Outcome);
+        Assert.Equal(DeviceOutcomeKind.Activated, Assert.Single(_context.Outcomes).Outcome);
         Assert.Equal(1, _context.WakeUpWaits);
         CancellationToken token = Assert.Single(timerTokens);
         Assert.True(token.IsCancellationRequested);
@@ -61,8 +61,8 @@ public sealed class ProvisioningWorkflowBranchTests
 
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices));
 
-        Assert.All(result.Outcomes, o => Assert.Equal(DeviceOutcomeKind.NotAvailable, o.Outcome));
-        Assert.All(result.Outcomes, o => Assert.Contains("could not be confirmed", o.Reason, StringComparison.Ordinal));
+        Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.NotAvailable, o.Outcome));
+        Assert.All(_context.Outcomes, o => Assert.Contains("could not be confirmed", o.Reason, StringComparison.Ordinal));
         Assert.Empty(_context.CallsTo(nameof(ActivateDevices)));
     }
 

@@ -6,6 +6,7 @@ using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Devices;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Models;
+using Orchestrations.Workflows.Provisioning.Outcomes;
 
 namespace Orchestrations.Workflows.Tests.Provisioning;
 
@@ -84,6 +85,18 @@ internal sealed class ScriptedOrchestrationContext
                     ? Task.FromException<IReadOnlyList<VerifiedDevice>>(failure)
                     : Task.FromResult(Verify((VerifyDevicesInput)input!));
             });
+        Mock.Setup(c => c.CallActivityAsync<int>(nameof(RecordDeviceOutcomes), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                Record(name, input, options);
+                RecordOutcomesInput record = (RecordOutcomesInput)input!;
+                foreach (StoredOutcome o in record.Outcomes)
+                {
+                    Assert.True(Recorded.TryAdd(o.Index, o), $"device {o.Index} recorded twice");
+                }
+
+                return Task.FromResult(record.Outcomes.Count);
+            });
         Mock.Setup(c => c.CallActivityAsync<ProvisioningReport>(nameof(WriteProvisioningReport), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns((TaskName name, object? input, TaskOptions? options) =>
             {
@@ -94,6 +107,12 @@ internal sealed class ScriptedOrchestrationContext
     }
 
     public Mock<TaskOrchestrationContext> Mock { get; } = new(MockBehavior.Strict);
+
+    /// <summary>What the orchestration wrote to the outcome table, by job index.</summary>
+    public SortedDictionary<int, StoredOutcome> Recorded { get; } = [];
+
+    /// <summary>The outcome table's content in job order.</summary>
+    public IReadOnlyList<DeviceOutcome> Outcomes => [.. Recorded.Values.Select(o => o.Outcome)];
 
     /// <summary>What the orchestration logged through its replay-safe logger.</summary>
     public FakeLoggerProvider Logs { get; } = new();

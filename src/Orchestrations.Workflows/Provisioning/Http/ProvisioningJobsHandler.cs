@@ -10,6 +10,7 @@ using Orchestrations.ThingSpace;
 using Orchestrations.Workflows.Http;
 using Orchestrations.Workflows.Provisioning.Models;
 using Orchestrations.Workflows.Provisioning.Orchestrations;
+using Orchestrations.Workflows.Provisioning.Outcomes;
 
 namespace Orchestrations.Workflows.Provisioning.Http;
 
@@ -20,7 +21,8 @@ namespace Orchestrations.Workflows.Provisioning.Http;
 public sealed class ProvisioningJobsHandler(
     IOptions<ProvisioningOptions> provisioning,
     IOptions<ThingSpaceOptions> thingSpace,
-    ProvisioningJobStarter starter)
+    ProvisioningJobStarter starter,
+    IDeviceOutcomeReader outcomes)
 {
     internal const int MaxBodyBytes = 16 * 1024 * 1024;
     internal const int DefaultOutcomePageSize = 500;
@@ -87,7 +89,10 @@ public sealed class ProvisioningJobsHandler(
         return started == JobStartOutcome.IdTaken ? JobIdTaken(request, jobId) : Accepted(request, jobId);
     }
 
-    /// <summary><c>GET provisioning/jobs/{id}</c>: status, phase, counts, and one page of outcomes (<c>page</c>, <c>pageSize</c>).</summary>
+    /// <summary>
+    /// <c>GET provisioning/jobs/{id}</c>: status, phase, live counts, links to the retry job (either way), and one page of the
+    /// outcomes known so far, from the outcome table in job order (<c>page</c> = devices <c>page × pageSize</c> onwards).
+    /// </summary>
     public async Task<IResult> GetAsync(HttpRequest request, string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -108,9 +113,16 @@ public sealed class ProvisioningJobsHandler(
         int index = page ?? 0;
         ProvisioningProgress? progress = ReadCustomStatus<ProvisioningProgress>(instance);
         ProvisioningResult? result = instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? instance.ReadOutputAs<ProvisioningResult>() : null;
-        IReadOnlyList<DeviceOutcome> outcomes = result?.Outcomes ?? [];
-        IEnumerable<DeviceOutcome> slice = outcomes.Skip((int)Math.Min((long)index * size, int.MaxValue)).Take(size);
-        bool more = ((long)index + 1) * size < outcomes.Count;
+        ProvisioningCounts? counts = result?.Counts ?? progress?.Counts;
+        int total = counts?.Total ?? 0;
+        long first = (long)index * size;
+        IReadOnlyList<StoredOutcome> slice = first < total
+            ? await outcomes.ReadRangeAsync(id, (int)first, size, cancellationToken).ConfigureAwait(false)
+            : [];
+        bool more = first + size < total;
+        string? retryOf = result?.RetryOf ?? (instance.DataConverter is not null && instance.SerializedInput is not null ? instance.ReadInputAs<ProvisioningJob>()?.RetryOf : null);
+        string retryId = ProvisioningInstanceIds.Retry(id);
+        bool retried = instance.IsCompleted && await client.GetInstanceAsync(retryId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false) is not null;
         return Results.Ok(new
         {
             id,
@@ -118,16 +130,144 @@ public sealed class ProvisioningJobsHandler(
             phase = progress?.Phase,
             createdAt = instance.CreatedAt,
             lastUpdatedAt = instance.LastUpdatedAt,
-            counts = result?.Counts ?? progress?.Counts,
+            counts,
             cancelled = result?.Cancelled,
             report = result?.Report,
             failure = instance.FailureDetails is { } f ? new { f.ErrorType, f.ErrorMessage } : null,
-            outcomes = slice,
+            retryOf,
+            retryOfUri = retryOf is null ? null : Problems.Link(request, $"{JobsPath}/{Uri.EscapeDataString(retryOf)}"),
+            retriedBy = retried ? retryId : null,
+            retriedByUri = retried ? Problems.Link(request, $"{JobsPath}/{Uri.EscapeDataString(retryId)}") : null,
+            devicesUri = Problems.Link(request, $"{JobsPath}/{Uri.EscapeDataString(id)}/devices"),
+            outcomes = slice.Select(o => o.Outcome),
             outcomesPage = index,
-            outcomesTotal = outcomes.Count,
+            outcomesTotal = total,
             nextOutcomesUri = more ? Problems.Link(request, $"{JobsPath}/{Uri.EscapeDataString(id)}?page={index + 1}&pageSize={size}") : null,
         });
     }
+
+    /// <summary>
+    /// <c>GET provisioning/jobs/{id}/devices</c>: the outcome of each device known so far, in job order, filtered by
+    /// <c>outcome</c> (comma-separated: Activated, AlreadyActive, Failed, NotAvailable, Unconfirmed, Cancelled);
+    /// <c>pageSize</c> (1–5000, default 500) and <c>page</c> (the opaque token of the previous answer's <c>nextUri</c>).
+    /// </summary>
+    public async Task<IResult> DevicesAsync(HttpRequest request, string id, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        if (!TryReadInt(request, "pageSize", 1, MaxOutcomePageSize, out int? pageSize, out IResult? problem)
+            || !TryReadOutcomes(request, out List<DeviceOutcomeKind>? kinds, out problem))
+        {
+            return problem;
+        }
+
+        string? page = request.Query["page"].FirstOrDefault();
+        if (page is { Length: 0 or > 2048 })
+        {
+            return InvalidParameter(request, "page", "'page' is not a token this API returned; start again without it.");
+        }
+
+        OrchestrationMetadata? instance = await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
+        if (instance is null || instance.Name != nameof(ProvisionDevices))
+        {
+            return JobNotFound(request, id);
+        }
+
+        int size = pageSize ?? DefaultOutcomePageSize;
+        OutcomePage found;
+        try
+        {
+            found = await outcomes.QueryAsync(id, kinds, page, size, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 400)
+        {
+            return InvalidParameter(request, "page", "'page' is not a token this API returned; start again without it.");
+        }
+
+        ProvisioningProgress? progress = ReadCustomStatus<ProvisioningProgress>(instance);
+        string query = (kinds is null ? "" : $"outcome={string.Join(",", kinds)}&") + $"pageSize={size}";
+        return Results.Ok(new
+        {
+            id,
+            status = JobStatus(instance.RuntimeStatus, progress, result: null),
+            phase = progress?.Phase,
+            counts = progress?.Counts,
+            devices = found.Items.Select(o => new
+            {
+                index = o.Index,
+                device = o.Outcome.Device,
+                deviceIds = o.Device.DeviceIds,
+                outcome = o.Outcome.Outcome,
+                mdn = o.Outcome.Mdn,
+                state = o.Outcome.State,
+                servicePlan = o.Outcome.ServicePlan,
+                faultCode = o.Outcome.FaultCode,
+                reason = o.Outcome.Reason,
+            }),
+            nextPage = found.ContinuationToken,
+            nextUri = found.ContinuationToken is { } next
+                ? Problems.Link(request, $"{JobsPath}/{Uri.EscapeDataString(id)}/devices?{query}&page={Uri.EscapeDataString(next)}")
+                : null,
+        });
+    }
+
+    /// <summary>
+    /// <c>POST provisioning/jobs/{id}/retry</c>: starts the linked job <c>{id}-retry</c> for the devices of a finished job that
+    /// ended <c>Failed</c> with a retryable code, <c>Unconfirmed</c> (in doubt included) or <c>Cancelled</c> — never
+    /// <c>Activated</c> or <c>AlreadyActive</c>. Idempotent: again for the same job is 202 with the same retry job.
+    /// </summary>
+    public async Task<IResult> RetryAsync(HttpRequest request, string id, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        OrchestrationMetadata? instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
+        if (instance is null || instance.Name != nameof(ProvisionDevices) || instance.ReadInputAs<ProvisioningJob>() is not { } source)
+        {
+            return JobNotFound(request, id);
+        }
+
+        if (!instance.IsCompleted)
+        {
+            string running = $"Job '{id}' is still {instance.RuntimeStatus}; retry it when it has finished.";
+            return Reject(request, Problems.Conflict("Job still running", running), StatusCodes.Status409Conflict, running);
+        }
+
+        List<JobDevice> devices = [];
+        string? token = null;
+        do
+        {
+            OutcomePage page = await outcomes.QueryAsync(id, RetriedOutcomes, token, 1000, cancellationToken).ConfigureAwait(false);
+            devices.AddRange(page.Items.Where(o => IsRetryable(o.Outcome)).Select(o => o.Device));
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+
+        if (devices.Count == 0)
+        {
+            string none = $"Job '{id}' has no device to retry: none ended Failed with a retryable code, Unconfirmed or Cancelled.";
+            return Reject(request, Problems.Conflict("Nothing to retry", none), StatusCodes.Status409Conflict, none);
+        }
+
+        string retryId = ProvisioningInstanceIds.Retry(id);
+        JobRequest retry = new(source.Settings, devices, JobRequestParser.Fingerprint(source.Settings, devices));
+        JobStartOutcome started = await starter.StartAsync(client, retryId, retry, cancellationToken, retryOf: id).ConfigureAwait(false);
+        return started == JobStartOutcome.IdTaken ? JobIdTaken(request, retryId) : Accepted(request, retryId);
+    }
+
+    /// <summary>The outcomes a retry takes (Failed only with a retryable code, see <see cref="IsRetryable"/>).</summary>
+    internal static readonly IReadOnlyList<DeviceOutcomeKind> RetriedOutcomes = [DeviceOutcomeKind.Failed, DeviceOutcomeKind.Unconfirmed, DeviceOutcomeKind.Cancelled];
+
+    /// <summary>
+    /// A failure is retryable when nothing says the same request would fail again: not sent (<see cref="ProvisioningFaultCodes.NotSent"/>),
+    /// ThingSpace's unexpected errors and rate limits, or no code at all. Input and state errors (e.g. <c>INPUT_INVALID</c>) are not.
+    /// </summary>
+    internal static bool IsRetryable(DeviceOutcome outcome) =>
+        outcome.Outcome != DeviceOutcomeKind.Failed
+        || outcome.FaultCode is null
+        || outcome.FaultCode == ProvisioningFaultCodes.NotSent
+        || outcome.FaultCode.Contains("UnexpectedError", StringComparison.OrdinalIgnoreCase)
+        || outcome.FaultCode.Contains("TooManyRequests", StringComparison.OrdinalIgnoreCase)
+        || outcome.FaultCode.Contains("Timeout", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// <c>GET provisioning/jobs</c>: one page of jobs, newest first (creation time, then id), filtered by <c>status</c>
@@ -374,6 +514,34 @@ public sealed class ProvisioningJobsHandler(
             }
 
             statuses.Add(known);
+        }
+
+        return true;
+    }
+
+    private static bool TryReadOutcomes(HttpRequest request, out List<DeviceOutcomeKind>? kinds, [NotNullWhen(false)] out IResult? problem)
+    {
+        kinds = null;
+        problem = null;
+        string? text = request.Query["outcome"].FirstOrDefault();
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return true;
+        }
+
+        kinds = [];
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Enum.TryParse(part, ignoreCase: true, out DeviceOutcomeKind kind) || !Enum.IsDefined(kind) || int.TryParse(part, CultureInfo.InvariantCulture, out _))
+            {
+                problem = InvalidParameter(request, "outcome", $"'{part}' is not one of {string.Join(", ", Enum.GetNames<DeviceOutcomeKind>())}.");
+                return false;
+            }
+
+            if (!kinds.Contains(kind))
+            {
+                kinds.Add(kind);
+            }
         }
 
         return true;

@@ -1,4 +1,5 @@
 using Orchestrations.ThingSpace.Models;
+using Orchestrations.Workflows.Provisioning.Outcomes;
 
 namespace Orchestrations.Workflows.Provisioning.Models;
 
@@ -46,4 +47,8 @@ public sealed record VerifyDevicesInput(string AccountName, string? GroupName, I
 /// <summary>A device as List Devices Information reports it.</summary>
 public sealed record VerifiedDevice(IReadOnlyList<DeviceId> DeviceIds, string? State, string? Mdn, string? ServicePlan);
 
-public sealed record WriteReportInput(string JobId, IReadOnlyList<DeviceOutcome> Outcomes, ProvisioningCounts Counts, bool Cancelled, BlobReference? ResultsCsv = null);
+/// <summary>Input of the report: it streams the outcomes from the outcome table; <paramref name="IdentifierKinds"/> are the CSV's identifier columns.</summary>
+public sealed record WriteReportInput(string JobId, ProvisioningCounts Counts, bool Cancelled, IReadOnlyList<string> IdentifierKinds, BlobReference? ResultsCsv = null);
+
+/// <summary>Outcomes to write to the outcome table.</summary>
+public sealed record RecordOutcomesInput(string JobId, IReadOnlyList<StoredOutcome> Outcomes);

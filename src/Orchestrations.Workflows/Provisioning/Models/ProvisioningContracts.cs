@@ -15,6 +15,9 @@ public static class ProvisioningInstanceIds
     /// <summary>A job's id is its instance id; one the client did not choose is <c>job-{32 hex}</c>.</summary>
     public static string NewJobId(Guid unique) => "job-" + unique.ToString("N");
 
+    /// <summary>The job that retries <paramref name="jobId"/>'s unfinished devices (<c>POST …/jobs/{id}/retry</c>): <c>{jobId}-retry</c>.</summary>
+    public static string Retry(string jobId) => jobId + "-retry";
+
     /// <summary>The sub-orchestration of chunk <paramref name="chunkIndex"/> of a large job: <c>{jobId}:chunk-0003</c>.</summary>
     public static string Chunk(string jobId, int chunkIndex) => $"{jobId}:chunk-{chunkIndex.ToString("D4", CultureInfo.InvariantCulture)}";
 }

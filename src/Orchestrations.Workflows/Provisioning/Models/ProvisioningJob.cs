@@ -170,16 +170,16 @@ public sealed record ProvisioningCounts
 /// <summary>The custom status of a running job.</summary>
 public sealed record ProvisioningProgress(string Phase, ProvisioningCounts Counts);
 
-/// <summary>The output of a chunk (and, merged, of the job).</summary>
-public sealed record ProvisioningChunkResult(IReadOnlyList<DeviceOutcome> Outcomes, ProvisioningCounts Counts, bool Cancelled);
+/// <summary>The output of a chunk (and, merged, of the job): counts only; the outcomes are in the outcome table.</summary>
+public sealed record ProvisioningChunkResult(ProvisioningCounts Counts, bool Cancelled);
 
-/// <summary>The output of <c>ProvisionDevices</c>.</summary>
+/// <summary>The output of <c>ProvisionDevices</c>: counts and references; each device's outcome is in the outcome table and the report.</summary>
 public sealed record ProvisioningResult(
     string JobId,
     ProvisioningCounts Counts,
-    IReadOnlyList<DeviceOutcome> Outcomes,
     bool Cancelled,
-    ProvisioningReport? Report);
+    ProvisioningReport? Report,
+    string? RetryOf = null);
 
 /// <summary>Where the job's report was written.</summary>
 public sealed record ProvisioningReport(string Container, string CsvBlob, string JsonBlob);

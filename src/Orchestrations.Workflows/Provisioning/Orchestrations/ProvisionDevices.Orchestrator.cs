@@ -2,13 +2,15 @@ using Microsoft.DurableTask;
 using Orchestrations.Workflows.Logging;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Models;
+using Orchestrations.Workflows.Provisioning.Outcomes;
 
 namespace Orchestrations.Workflows.Provisioning.Orchestrations;
 
 /// <summary>
 /// One provisioning job (architecture section 4.3). Small jobs run the workflow inline; jobs above the chunk size
 /// fan out to <see cref="ProvisionDeviceChunk"/> sub-orchestrations with bounded parallelism. The custom status
-/// carries counts per phase; the output carries every device's outcome and where the report was written.
+/// carries counts per phase; each device's outcome goes to the outcome table as it is learned; the output carries the
+/// counts and where the report was written (never a list of the job's devices).
 /// Cancelling (the <see cref="ProvisioningEvents.Cancel"/> event) stops new ThingSpace calls and reports what was
 /// already done. Orchestrator code: replayed, deterministic, no I/O; time only from the context.
 /// </summary>
@@ -28,15 +30,16 @@ public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, Provisi
             : await FanOutAsync(context, input, cancelled);
 
         context.SetCustomStatus(new ProvisioningProgress(ProvisioningPhases.Reporting, result.Counts));
+        string[] kinds = [.. input.Devices.SelectMany(d => d.DeviceIds).Select(id => id.Kind.Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         ProvisioningReport report = await context.CallActivityAsync<ProvisioningReport>(
             nameof(WriteProvisioningReport),
-            new WriteReportInput(input.JobId, result.Outcomes, result.Counts, result.Cancelled, input.ResultsCsv),
+            new WriteReportInput(input.JobId, result.Counts, result.Cancelled, kinds, input.ResultsCsv),
             TaskOptions.FromRetryPolicy(ProvisioningWorkflow.ReadRetry));
 
         context.SetCustomStatus(new ProvisioningProgress(result.Cancelled ? ProvisioningPhases.Cancelled : ProvisioningPhases.Completed, result.Counts));
         ProvisioningCounts c = result.Counts;
         context.CreateReplaySafeLogger(LogCategory).JobFinished(input.JobId, result.Cancelled ? "cancelled" : "completed", c.Total, c.Activated, c.AlreadyActive, c.Failed, c.NotAvailable, c.Unconfirmed, c.InDoubt, c.Cancelled);
-        return new ProvisioningResult(input.JobId, result.Counts, result.Outcomes, result.Cancelled, report);
+        return new ProvisioningResult(input.JobId, result.Counts, result.Cancelled, report, input.RetryOf);
     }
 
     private static ProvisioningChunk ToChunk(ProvisioningJob job, int index, IReadOnlyList<JobDevice> devices) =>
@@ -97,25 +100,39 @@ public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, Provisi
             }
             catch (TaskFailedException ex)
             {
-                // A chunk that failed outright loses no device: each is reported, with the reason.
+                // A chunk that failed outright loses no device: each is reported (table included), with the reason.
                 context.CreateReplaySafeLogger(LogCategory).ChunkFailed(job.JobId, chunkIndex, ex.FailureDetails.ErrorMessage, chunks[chunkIndex].Length);
                 DeviceOutcome[] unknown = [.. chunks[chunkIndex].Select(d => new DeviceOutcome(
                     d.Key, DeviceOutcomeKind.Unconfirmed, Reason: $"Chunk {chunkIndex} failed: {ex.FailureDetails.ErrorMessage}"))];
-                results[chunkIndex] = new ProvisioningChunkResult(unknown, ProvisioningCounts.FromOutcomes(unknown), false);
+                await RecordAsync(context, job, chunkIndex, unknown);
+                results[chunkIndex] = new ProvisioningChunkResult(ProvisioningCounts.FromOutcomes(unknown), false);
             }
 
             finished = finished.Add(results[chunkIndex]!.Counts);
         }
 
-        List<DeviceOutcome> outcomes = [];
         for (int i = 0; i < chunks.Count; i++)
         {
-            outcomes.AddRange(results[i]?.Outcomes ?? [.. chunks[i].Select(d => new DeviceOutcome(
-                d.Key, DeviceOutcomeKind.Cancelled, Reason: "The job was cancelled before this device's chunk started."))]);
+            if (results[i] is null)
+            {
+                DeviceOutcome[] notStarted = [.. chunks[i].Select(d => new DeviceOutcome(
+                    d.Key, DeviceOutcomeKind.Cancelled, Reason: "The job was cancelled before this device's chunk started."))];
+                await RecordAsync(context, job, i, notStarted);
+                finished = finished.Add(ProvisioningCounts.FromOutcomes(notStarted));
+            }
         }
 
-        bool wasCancelled = cancelled.IsCompleted;
-        ProvisioningCounts counts = ProvisioningCounts.FromOutcomes(outcomes, finished with { Total = job.Devices.Count });
-        return new ProvisioningChunkResult(outcomes, counts, wasCancelled);
+        return new ProvisioningChunkResult(finished with { Total = job.Devices.Count }, cancelled.IsCompleted);
+    }
+
+    /// <summary>Writes outcomes the chunk itself could not (it failed, or never started) to the outcome table.</summary>
+    private static async Task RecordAsync(TaskOrchestrationContext context, ProvisioningJob job, int chunkIndex, DeviceOutcome[] outcomes)
+    {
+        int offset = chunkIndex * job.Timings.ChunkSize;
+        StoredOutcome[] rows = [.. outcomes.Select((o, i) => new StoredOutcome(offset + i, job.Devices[offset + i], o))];
+        foreach (StoredOutcome[] slice in rows.Chunk(2000))
+        {
+            await context.CallActivityAsync<int>(nameof(RecordDeviceOutcomes), new RecordOutcomesInput(job.JobId, slice), TaskOptions.FromRetryPolicy(ProvisioningWorkflow.ReadRetry));
+        }
     }
 }

@@ -4,6 +4,7 @@ using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Logging;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Models;
+using Orchestrations.Workflows.Provisioning.Outcomes;
 
 namespace Orchestrations.Workflows.Provisioning.Orchestrations;
 
@@ -38,11 +39,15 @@ internal sealed class ProvisioningWorkflow
 
     private const string LogCategory = "Orchestrations.Workflows.Provisioning";
 
+    /// <summary>Outcomes per <see cref="RecordDeviceOutcomes"/> call (one activity message of a few hundred KB at most).</summary>
+    private const int RecordSliceSize = 2000;
+
     private readonly TaskOrchestrationContext _context;
     private readonly ProvisioningChunk _chunk;
     private readonly Task<string> _cancelled;
     private readonly DeviceIndex _index;
     private readonly DeviceOutcome?[] _outcomes;
+    private readonly bool[] _recorded;
     private ProvisioningCounts _counts;
     private string _phase = ProvisioningPhases.CheckingAvailability;
     private Task<string>? _wakeUp;
@@ -57,6 +62,7 @@ internal sealed class ProvisioningWorkflow
         _cancelled = cancelled;
         _index = new DeviceIndex(chunk.Devices);
         _outcomes = new DeviceOutcome?[chunk.Devices.Count];
+        _recorded = new bool[chunk.Devices.Count];
         _counts = new ProvisioningCounts { Total = chunk.Devices.Count };
     }
 
@@ -69,7 +75,7 @@ internal sealed class ProvisioningWorkflow
         List<int> all = [.. Enumerable.Range(0, _chunk.Devices.Count)];
         if (IsCancelled)
         {
-            return Finish();
+            return await FinishAsync();
         }
 
         // 1. Availability: unknown devices need upload; devices already on a line are not activated again.
@@ -77,7 +83,7 @@ internal sealed class ProvisioningWorkflow
         Collected availability = await SubmitAndCollectAsync(nameof(CheckDeviceAvailability), all, Timings.AvailabilityDeadline, AvailabilitySettled);
         if (availability.Cancelled)
         {
-            return Finish();
+            return await FinishAsync();
         }
 
         List<int> toUpload = [];
@@ -129,6 +135,7 @@ internal sealed class ProvisioningWorkflow
         }
 
         _counts = _counts with { Checked = all.Count, NeedUpload = toUpload.Count };
+        await RecordAsync();
 
         // 2. Upload the devices Verizon does not know yet, then give ThingSpace the documented time to absorb them.
         //    With upload-activate, the same request also activates them: their activation callbacks share its id.
@@ -138,7 +145,7 @@ internal sealed class ProvisioningWorkflow
             (List<int> uploaded, string? uploadRequestId) = await UploadAsync(toUpload);
             if (IsCancelled)
             {
-                return Finish();
+                return await FinishAsync();
             }
 
             if (_chunk.Settings.UseUploadActivate && uploadRequestId is not null)
@@ -154,6 +161,7 @@ internal sealed class ProvisioningWorkflow
         }
 
         // 3. Activate in requests of at most MaxDevicesPerRequest devices; 429s are retried by a durable policy.
+        await RecordAsync();
         Publish(ProvisioningPhases.Activating);
         List<int> inDoubt = [];
         foreach (List<int> batch in toActivate.Chunk(Timings.MaxDevicesPerRequest).Select(b => b.ToList()))
@@ -185,6 +193,8 @@ internal sealed class ProvisioningWorkflow
             _counts = _counts with { ActivationRequested = _counts.ActivationRequested + batch.Count };
             Publish(ProvisioningPhases.Activating);
         }
+
+        await RecordAsync();
 
         // 4. Wait for the per-device CarrierService callbacks and the completion messages, with a deadline; meanwhile
         //    reconcile with ThingSpace's device listing on a backed-off schedule (lost callbacks, in-doubt submissions).
@@ -227,7 +237,7 @@ internal sealed class ProvisioningWorkflow
             }
         }
 
-        return Finish();
+        return await FinishAsync();
     }
 
     private async Task<(List<int> Uploaded, string? RequestId)> UploadAsync(List<int> toUpload)
@@ -569,17 +579,41 @@ internal sealed class ProvisioningWorkflow
     private void Settle(int i, DeviceOutcomeKind outcome, string? mdn = null, string? state = null, string? plan = null, string? faultCode = null, string? reason = null) =>
         _outcomes[i] ??= new DeviceOutcome(_chunk.Devices[i].Key, outcome, mdn, state, plan, faultCode, reason);
 
-    private ProvisioningChunkResult Finish()
+    private async Task<ProvisioningChunkResult> FinishAsync()
     {
         for (int i = 0; i < _outcomes.Length; i++)
         {
             _outcomes[i] ??= new DeviceOutcome(_chunk.Devices[i].Key, DeviceOutcomeKind.Cancelled, Reason: "The job was cancelled before this device was submitted.");
         }
 
+        await RecordAsync();
         DeviceOutcome[] outcomes = [.. _outcomes.Select(o => o!)];
         _counts = ProvisioningCounts.FromOutcomes(outcomes, _counts);
         Publish(IsCancelled ? ProvisioningPhases.Cancelled : ProvisioningPhases.Completed);
-        return new ProvisioningChunkResult(outcomes, _counts, IsCancelled);
+        return new ProvisioningChunkResult(_counts, IsCancelled);
+    }
+
+    /// <summary>
+    /// Writes the outcomes settled since the last call to the outcome table (<see cref="RecordDeviceOutcomes"/>), so the
+    /// API shows them while the job runs. Each device is written once; the activity upserts, so a retry is harmless.
+    /// </summary>
+    private async Task RecordAsync()
+    {
+        List<StoredOutcome> fresh = [];
+        int offset = _chunk.ChunkIndex * Timings.ChunkSize;
+        for (int i = 0; i < _outcomes.Length; i++)
+        {
+            if (_outcomes[i] is { } outcome && !_recorded[i])
+            {
+                fresh.Add(new StoredOutcome(offset + i, _chunk.Devices[i], outcome));
+                _recorded[i] = true;
+            }
+        }
+
+        foreach (StoredOutcome[] slice in fresh.Chunk(RecordSliceSize))
+        {
+            await _context.CallActivityAsync<int>(nameof(RecordDeviceOutcomes), new RecordOutcomesInput(_chunk.JobId, slice), TaskOptions.FromRetryPolicy(ReadRetry));
+        }
     }
 
     private void Publish(string phase)

@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Orchestrations.ThingSpace.Models;
+using Orchestrations.Workflows.Provisioning.Models;
+
+namespace Orchestrations.Workflows.Provisioning.Outcomes;
+
+/// <summary>One device's row: its position in the job, its identifiers (for a retry) and what happened to it.</summary>
+public sealed record StoredOutcome(int Index, JobDevice Device, DeviceOutcome Outcome);
+
+/// <summary>One page of a job's device outcomes; <see cref="ContinuationToken"/> is null on the last page.</summary>
+public sealed record OutcomePage(IReadOnlyList<StoredOutcome> Items, string? ContinuationToken);
+
+/// <summary>Reads a job's per-device outcomes (the API and the retry route).</summary>
+public interface IDeviceOutcomeReader
+{
+    /// <summary>The outcomes of devices <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> − 1 (job order) that are known so far.</summary>
+    public Task<IReadOnlyList<StoredOutcome>> ReadRangeAsync(string jobId, int first, int count, CancellationToken cancellationToken);
+
+    /// <summary>A page of the outcomes, optionally only those of <paramref name="outcomes"/>, in job order.</summary>
+    public Task<OutcomePage> QueryAsync(string jobId, IReadOnlyCollection<DeviceOutcomeKind>? outcomes, string? continuationToken, int pageSize, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The per-device outcome table (<see cref="WorkflowStorageOptions.OutcomesTable"/>): PK = job id, RK = the device's
+/// position in the job (<c>D7</c>, so the table's order is the job's), written as the job learns each outcome
+/// (availability, upload, activation answer, callbacks and verification). Writes are upserts in 100-row transactions:
+/// a retried write rewrites the same rows.
+/// </summary>
+public sealed class DeviceOutcomeTable : IDeviceOutcomeReader
+{
+    private const int BatchSize = 100;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly TableClient _table;
+    private readonly TimeProvider _time;
+    private int _created;
+
+    public DeviceOutcomeTable(TableServiceClient tables, WorkflowStorageOptions storage, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(time);
+        _table = tables.GetTableClient(storage.OutcomesTable);
+        _time = time;
+    }
+
+    public static string RowKey(int index) => index.ToString("D7", CultureInfo.InvariantCulture);
+
+    public async Task WriteAsync(string jobId, IReadOnlyList<StoredOutcome> outcomes, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
+        ArgumentNullException.ThrowIfNull(outcomes);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        DateTimeOffset now = _time.GetUtcNow();
+        foreach (StoredOutcome[] batch in outcomes.DistinctBy(o => o.Index).Chunk(BatchSize))
+        {
+            List<TableTransactionAction> actions = [.. batch.Select(o => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(jobId, o, now)))];
+            await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<IReadOnlyList<StoredOutcome>> ReadRangeAsync(string jobId, int first, int count, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
+        if (count <= 0 || !await ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return [];
+        }
+
+        string from = RowKey(first);
+        string to = RowKey((int)Math.Min((long)first + count, 9_999_999));
+        List<StoredOutcome> items = [];
+        await foreach (TableEntity row in _table.QueryAsync<TableEntity>(
+            e => e.PartitionKey == jobId && e.RowKey.CompareTo(from) >= 0 && e.RowKey.CompareTo(to) < 0, maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            items.Add(FromEntity(row));
+        }
+
+        return items;
+    }
+
+    public async Task<OutcomePage> QueryAsync(string jobId, IReadOnlyCollection<DeviceOutcomeKind>? outcomes, string? continuationToken, int pageSize, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
+        if (!await ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return new OutcomePage([], null);
+        }
+
+        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {jobId}");
+        if (outcomes is { Count: > 0 })
+        {
+            filter += " and (" + string.Join(" or ", outcomes.Select(o => TableClient.CreateQueryFilter($"Outcome eq {o.ToString()}"))) + ")";
+        }
+
+        await foreach (Page<TableEntity> page in _table.QueryAsync<TableEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken)
+            .AsPages(continuationToken, pageSize).ConfigureAwait(false))
+        {
+            return new OutcomePage([.. page.Values.Select(FromEntity)], page.ContinuationToken);
+        }
+
+        return new OutcomePage([], null);
+    }
+
+    /// <summary>Every outcome of the job in job order, page by page (the report).</summary>
+    public async IAsyncEnumerable<StoredOutcome> ReadAllAsync(string jobId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (TableEntity row in _table.QueryAsync<TableEntity>(e => e.PartitionKey == jobId, maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return FromEntity(row);
+        }
+    }
+
+    private static TableEntity ToEntity(string jobId, StoredOutcome o, DateTimeOffset now) => new(jobId, RowKey(o.Index))
+    {
+        ["Device"] = o.Outcome.Device,
+        ["DeviceIds"] = JsonSerializer.Serialize(o.Device.DeviceIds, Json),
+        ["IpAddress"] = o.Device.IpAddress,
+        ["Outcome"] = o.Outcome.Outcome.ToString(),
+        ["Mdn"] = o.Outcome.Mdn,
+        ["State"] = o.Outcome.State,
+        ["ServicePlan"] = o.Outcome.ServicePlan,
+        ["FaultCode"] = o.Outcome.FaultCode,
+        ["Reason"] = o.Outcome.Reason,
+        ["LearnedAt"] = now,
+    };
+
+    private static StoredOutcome FromEntity(TableEntity row)
+    {
+        IReadOnlyList<DeviceId> ids = JsonSerializer.Deserialize<List<DeviceId>>(row.GetString("DeviceIds") ?? "[]", Json) ?? [];
+        DeviceOutcome outcome = new(
+            row.GetString("Device") ?? "",
+            Enum.TryParse(row.GetString("Outcome"), out DeviceOutcomeKind kind) ? kind : DeviceOutcomeKind.Unconfirmed,
+            row.GetString("Mdn"),
+            row.GetString("State"),
+            row.GetString("ServicePlan"),
+            row.GetString("FaultCode"),
+            row.GetString("Reason"));
+        return new StoredOutcome(int.Parse(row.RowKey, NumberStyles.None, CultureInfo.InvariantCulture), new JobDevice(ids, row.GetString("IpAddress")), outcome);
+    }
+
+    private async Task<bool> ExistsAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _created) == 1)
+        {
+            return true;
+        }
+
+        try
+        {
+            await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException)
+        {
+            return false;
+        }
+    }
+
+    private async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _created) == 0)
+        {
+            await _table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _created, 1);
+        }
+    }
+}
