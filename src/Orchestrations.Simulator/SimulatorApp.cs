@@ -256,14 +256,22 @@ public static partial class SimulatorApp
         return next(context);
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Fault: holding the answer to {Operation} for {DelayMs} ms ({When} it takes effect)")]
+    private static partial void LogHeld(ILogger logger, string operation, long delayMs, string when);
+
     private static async ValueTask<object?> InjectFaultsAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         HttpContext http = context.HttpContext;
         FaultState faults = http.RequestServices.GetRequiredService<FaultState>();
         TimeProvider time = http.RequestServices.GetRequiredService<TimeProvider>();
         string operation = http.GetEndpoint()?.Metadata.GetMetadata<OperationName>()?.Name ?? "unknown";
-        TimeSpan slow = faults.SlowDelay();
+        (TimeSpan slow, bool afterAction) = faults.SlowDelay(operation);
         if (slow > TimeSpan.Zero)
+        {
+            LogHeld(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrations.Simulator.Faults"), operation, (long)slow.TotalMilliseconds, afterAction ? "after" : "before");
+        }
+
+        if (slow > TimeSpan.Zero && !afterAction)
         {
             await Task.Delay(slow, time, http.RequestAborted);
         }
@@ -281,7 +289,14 @@ public static partial class SimulatorApp
             throw new ApiException(StatusCodes.Status500InternalServerError, ErrorCodes.Prefix + ErrorCodes.UnexpectedError, $"Unexpected error in {operation} (injected by the simulator).");
         }
 
-        return await next(context);
+        object? answer = await next(context);
+        if (slow > TimeSpan.Zero && afterAction)
+        {
+            // The operation took effect; a caller that gives up now never learns its request id.
+            await Task.Delay(slow, time, CancellationToken.None);
+        }
+
+        return answer;
     }
 
     private static IResult ListCallbacks(string aname, Inventory inventory, CallbackRegistry registry)

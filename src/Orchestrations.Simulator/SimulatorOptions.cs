@@ -92,6 +92,15 @@ public sealed class FaultSettings
     [Range(0, 600000)]
     public int SlowResponseMs { get; set; }
 
+    /// <summary>Only these operations are slowed (e.g. <c>activate</c>); empty slows every device-management operation.</summary>
+    public List<string> SlowOperations { get; set; } = [];
+
+    /// <summary>
+    /// Slow the answer after the operation has taken effect (a caller that gives up never learns the request id, though
+    /// ThingSpace acted); false delays before it (a caller that gives up aborts it, nothing happens).
+    /// </summary>
+    public bool SlowAfterAction { get; set; }
+
     /// <summary>Probability (0..1) that a response is slowed by <see cref="SlowResponseMs"/>.</summary>
     [Range(0.0, 1.0)]
     public double SlowResponseRate { get; set; } = 1.0;
@@ -169,6 +178,8 @@ public sealed class FaultSettings
         RetryAfterSeconds = RetryAfterSeconds,
         SlowResponseMs = SlowResponseMs,
         SlowResponseRate = SlowResponseRate,
+        SlowOperations = [.. SlowOperations],
+        SlowAfterAction = SlowAfterAction,
         CallbackDelayMinMs = CallbackDelayMinMs,
         CallbackDelayMaxMs = CallbackDelayMaxMs,
         CallbackRetryIntervalMs = CallbackRetryIntervalMs,

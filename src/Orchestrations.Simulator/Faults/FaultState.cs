@@ -69,11 +69,14 @@ internal sealed class FaultState
         }
     }
 
-    public TimeSpan SlowDelay()
+    /// <summary>How long to hold <paramref name="operation"/>'s answer, and whether after the operation took effect.</summary>
+    public (TimeSpan Delay, bool AfterAction) SlowDelay(string operation)
     {
         lock (_sync)
         {
-            return _settings.SlowResponseMs > 0 && Roll(_settings.SlowResponseRate) ? TimeSpan.FromMilliseconds(_settings.SlowResponseMs) : TimeSpan.Zero;
+            bool applies = _settings.SlowOperations.Count == 0 || _settings.SlowOperations.Contains(operation, StringComparer.OrdinalIgnoreCase);
+            TimeSpan delay = applies && _settings.SlowResponseMs > 0 && Roll(_settings.SlowResponseRate) ? TimeSpan.FromMilliseconds(_settings.SlowResponseMs) : TimeSpan.Zero;
+            return (delay, _settings.SlowAfterAction);
         }
     }
 
