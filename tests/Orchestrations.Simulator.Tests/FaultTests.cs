@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 
@@ -182,6 +183,40 @@ public sealed class FaultTests
             // Simulated time only: the answer needed at least the configured 5 s (more if the delay started late).
             Assert.True(advanced >= TimeSpan.FromMilliseconds(5000), $"answered after {advanced} of simulated time");
         }
+    }
+
+    [Fact]
+    public async Task SlowOperationAfterAction_OnlyThatOperationIsHeld_AndItHasTakenEffectBeforeItAnswers()
+    {
+        FakeTimeProvider time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        (SimHost sim, CallbackListener listener, TsClient client) = await StartAsync(
+            new JsonObject { ["slowResponseMs"] = 60_000, ["slowOperations"] = new JsonArray("activate"), ["slowAfterAction"] = true }, time: time);
+        await using (sim)
+        await using (listener)
+        using (client)
+        {
+            // Another operation answers without the clock moving.
+            TsClient.Result listed = await client.PostAsync("m2m/v1/devices/actions/list", new JsonObject { ["accountName"] = SimHost.Account }).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(HttpStatusCode.OK, listed.Status);
+
+            Task<TsClient.Result> pending = client.PostAsync("m2m/v1/devices/actions/activate", ActivateBody(1, 1));
+            string imei = SimHost.Hardware(1).Imei;
+            using CancellationTokenSource deadline = new(TimeSpan.FromSeconds(30));
+            while (await StateAsync(sim, imei, deadline.Token) != "pending activation")
+            {
+                await Task.Delay(50, deadline.Token); // polling with a deadline
+            }
+
+            Assert.False(pending.IsCompleted); // acted on, answer still held
+            time.Advance(TimeSpan.FromSeconds(60));
+            Assert.Equal(HttpStatusCode.OK, (await pending.WaitAsync(TimeSpan.FromSeconds(30))).Status);
+        }
+    }
+
+    private static async Task<string?> StateAsync(SimHost sim, string imei, CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await sim.Control.GetAsync($"devices/imei/{imei}", cancellationToken);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : (await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken))!["state"]?.GetValue<string>();
     }
 
     [Fact]
