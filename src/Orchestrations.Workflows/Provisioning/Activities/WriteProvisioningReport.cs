@@ -45,10 +45,12 @@ public sealed class WriteProvisioningReport(BlobServiceClient blobs, DeviceOutco
             Stream jsonStream = await jsonBlob.OpenWriteAsync(true, new BlockBlobOpenWriteOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } }, cancellationToken).ConfigureAwait(false);
             await using (jsonStream.ConfigureAwait(false))
             {
-                StreamWriter csvText = new(csvStream, new UTF8Encoding(false));
+                // CsvHelper and JsonSerializer flush after every record; a flush of a blob write stream stages and commits
+                // a block, so the writers get a stream that only writes (blocks are staged as the blob stream's buffer fills).
+                StreamWriter csvText = new(new WriteOnlyStream(csvStream), new UTF8Encoding(false));
                 await using (csvText.ConfigureAwait(false))
                 {
-                    Utf8JsonWriter json = new(jsonStream);
+                    Utf8JsonWriter json = new(new WriteOnlyStream(jsonStream)); // JsonSerializer flushes after every value
                     await using (json.ConfigureAwait(false))
                     {
                         await WriteAsync(input, csvText, json, cancellationToken).ConfigureAwait(false);
@@ -147,4 +149,36 @@ public sealed class WriteProvisioningReport(BlobServiceClient blobs, DeviceOutco
 
         return ids;
     }
+}
+
+/// <summary>Passes writes through and ignores flushes (the owner flushes by disposing the inner stream).</summary>
+internal sealed class WriteOnlyStream(Stream inner) : Stream
+{
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Flush()
+    {
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
 }

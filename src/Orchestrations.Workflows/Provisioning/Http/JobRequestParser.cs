@@ -342,7 +342,12 @@ public static partial class JobRequestParser
 }
 
 /// <summary>A validated job request (settings and devices) and its content fingerprint.</summary>
-public sealed record JobRequest(ActivationSettings Settings, IReadOnlyList<JobDevice> Devices, string Fingerprint);
+public sealed record JobRequest(ActivationSettings Settings, IReadOnlyList<JobDevice> Devices, string Fingerprint)
+{
+    /// <summary>A request for already validated <paramref name="devices"/> (the retry route, the CSV ingest), fingerprinted as a parsed one.</summary>
+    public static JobRequest For(ActivationSettings settings, IReadOnlyList<JobDevice> devices) =>
+        new(settings, devices, JobRequestParser.Fingerprint(settings, devices));
+}
 
 public sealed record ParsedJobRequest(string? JobId, JobRequest? Request, IReadOnlyList<ValidationProblem> Problems)
 {

@@ -249,7 +249,7 @@ public sealed class ProvisioningJobsHandler(
         }
 
         string retryId = ProvisioningInstanceIds.Retry(id);
-        JobRequest retry = new(source.Settings, devices, JobRequestParser.Fingerprint(source.Settings, devices));
+        JobRequest retry = JobRequest.For(source.Settings, devices);
         JobStartOutcome started = await starter.StartAsync(client, retryId, retry, cancellationToken, retryOf: id).ConfigureAwait(false);
         return started == JobStartOutcome.IdTaken ? JobIdTaken(request, retryId) : Accepted(request, retryId);
     }
