@@ -24,7 +24,7 @@ public sealed class AggregateUsageChunk : TaskOrchestrator<UsageChunkInput, Usag
 
         UsageCounts counts = UsageCounts.Zero;
         Dictionary<Task<DeviceUsageRead>, (UsageDeviceRef Device, int Attempt)> running = [];
-        Dictionary<Task<int>, (UsageDeviceRef Device, int Attempt)> waiting = [];
+        List<(Task Timer, UsageDeviceRef Device, int Attempt)> waiting = [];
         int next = 0;
 
         while (next < devices.Count || running.Count > 0 || waiting.Count > 0)
@@ -35,11 +35,14 @@ public sealed class AggregateUsageChunk : TaskOrchestrator<UsageChunkInput, Usag
                 next++;
             }
 
-            List<Task> pending = [.. running.Keys, .. waiting.Keys];
+            List<Task> pending = [.. running.Keys, .. waiting.Select(w => w.Timer)];
             Task done = await Task.WhenAny(pending);
-            if (done is Task<int> timer && waiting.Remove(timer, out (UsageDeviceRef Device, int Attempt) retry))
+            int fired = waiting.FindIndex(w => ReferenceEquals(w.Timer, done));
+            if (fired >= 0)
             {
-                Start(retry.Device, retry.Attempt);
+                (_, UsageDeviceRef again, int retry) = waiting[fired];
+                waiting.RemoveAt(fired);
+                Start(again, retry);
                 continue;
             }
 
@@ -60,8 +63,7 @@ public sealed class AggregateUsageChunk : TaskOrchestrator<UsageChunkInput, Usag
             if (result.Status == DeviceUsageStatus.Throttled && attempt < input.Settings.MaxThrottleRetries)
             {
                 TimeSpan wait = TimeSpan.FromSeconds(Math.Clamp(result.RetryAfterSeconds ?? 30, 1, 3600));
-                Task<int> fired = WaitAsync(context, wait);
-                waiting.Add(fired, (device, attempt + 1));
+                waiting.Add((context.CreateTimer(context.CurrentUtcDateTime.Add(wait), CancellationToken.None), device, attempt + 1));
                 continue;
             }
 
@@ -83,11 +85,5 @@ public sealed class AggregateUsageChunk : TaskOrchestrator<UsageChunkInput, Usag
                 TaskOptions.FromRetryPolicy(ReadRetry));
             running.Add(call, (device, attempt));
         }
-    }
-
-    private static async Task<int> WaitAsync(TaskOrchestrationContext context, TimeSpan delay)
-    {
-        await context.CreateTimer(delay, CancellationToken.None);
-        return 0;
     }
 }
