@@ -77,6 +77,8 @@ internal static class UsageBenchmark
             ["ThingSpace:AccountName"] = Account,
             ["Api:Keys:0"] = ApiKey,
             ["Callbacks:RegisterOnStartup"] = "false",
+            ["Callbacks:Username"] = "bench-callback",
+            ["Callbacks:Password"] = "bench-callback-password",
             ["Logging:LogLevel:Default"] = "Warning",
             ["urls"] = $"http://127.0.0.1:{port}",
         };
