@@ -29,11 +29,12 @@ public sealed class TimerListenerTests(AzuriteFixture azurite)
     {
         BlobScheduleMonitor monitor = new(new BlobServiceClient(azurite.ConnectionString), hostId);
         ConcurrentQueue<TimerFiring> firings = new();
-        return (monitor, firings, (firing, _) =>
+        Func<TimerFiring, CancellationToken, Task> handler = (firing, _) =>
         {
             firings.Enqueue(firing);
             return Task.CompletedTask;
-        });
+        };
+        return (monitor, firings, handler);
     }
 
     [Fact]

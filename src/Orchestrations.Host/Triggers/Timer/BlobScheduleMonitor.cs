@@ -13,24 +13,24 @@ namespace Orchestrations.Host.Triggers.Timer;
 public sealed class BlobScheduleMonitor
 {
     private static readonly JsonSerializerOptions Json = new();
-    private readonly BlobContainerClient container;
-    private readonly string hostId;
+    private readonly BlobContainerClient _container;
+    private readonly string _hostId;
 
     public BlobScheduleMonitor(BlobServiceClient blobs, string hostId)
     {
         ArgumentNullException.ThrowIfNull(blobs);
         ArgumentException.ThrowIfNullOrWhiteSpace(hostId);
-        container = blobs.GetBlobContainerClient(BlobSingleton.LockContainer);
-        this.hostId = hostId;
+        _container = blobs.GetBlobContainerClient(BlobSingleton.LockContainer);
+        _hostId = hostId;
     }
 
-    public string StatusBlobName(string timerName) => $"timers/{hostId}/{timerName}/status";
+    public string StatusBlobName(string timerName) => $"timers/{_hostId}/{timerName}/status";
 
     public async Task<ScheduleStatus?> GetStatusAsync(string timerName, CancellationToken cancellationToken)
     {
         try
         {
-            Response<BlobDownloadResult> status = await container.GetBlobClient(StatusBlobName(timerName)).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+            Response<BlobDownloadResult> status = await _container.GetBlobClient(StatusBlobName(timerName)).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
             return status.Value.Content.ToObjectFromJson<ScheduleStatus>(Json);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
@@ -46,8 +46,8 @@ public sealed class BlobScheduleMonitor
     public async Task UpdateStatusAsync(string timerName, ScheduleStatus status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
-        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await container.GetBlobClient(StatusBlobName(timerName)).UploadAsync(BinaryData.FromObjectAsJson(status, Json), overwrite: true, cancellationToken).ConfigureAwait(false);
+        await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await _container.GetBlobClient(StatusBlobName(timerName)).UploadAsync(BinaryData.FromObjectAsJson(status, Json), overwrite: true, cancellationToken).ConfigureAwait(false);
     }
 }
 

@@ -17,15 +17,15 @@ namespace Orchestrations.Host.Triggers.Timer;
 /// </summary>
 public sealed partial class TimerListener
 {
-    private readonly string name;
-    private readonly CronExpression schedule;
-    private readonly bool useMonitor;
-    private readonly bool runOnStartup;
-    private readonly BlobScheduleMonitor monitor;
-    private readonly Func<TimerFiring, CancellationToken, Task> handler;
-    private readonly TimeProvider time;
-    private readonly ILogger logger;
-    private bool startupRunDone;
+    private readonly string _name;
+    private readonly CronExpression _schedule;
+    private readonly bool _useMonitor;
+    private readonly bool _runOnStartup;
+    private readonly BlobScheduleMonitor _monitor;
+    private readonly Func<TimerFiring, CancellationToken, Task> _handler;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private bool _startupRunDone;
 
     public TimerListener(
         string name,
@@ -43,39 +43,39 @@ public sealed partial class TimerListener
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
-        this.name = name;
-        this.schedule = schedule;
-        this.useMonitor = useMonitor;
-        this.runOnStartup = runOnStartup;
-        this.monitor = monitor;
-        this.handler = handler;
-        this.time = time;
-        this.logger = logger;
+        _name = name;
+        _schedule = schedule;
+        _useMonitor = useMonitor;
+        _runOnStartup = runOnStartup;
+        _monitor = monitor;
+        _handler = handler;
+        _time = time;
+        _logger = logger;
     }
 
     /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled (the lease lost or the host stopping).</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        ScheduleStatus? status = useMonitor ? await CheckStatusAsync(cancellationToken).ConfigureAwait(false) : null;
-        DateTimeOffset now = time.GetUtcNow();
+        ScheduleStatus? status = _useMonitor ? await CheckStatusAsync(cancellationToken).ConfigureAwait(false) : null;
+        DateTimeOffset now = _time.GetUtcNow();
         if (status is not null && now > status.Next)
         {
-            Log.PastDue(logger, name, status.Next, status.Last);
+            Log.PastDue(_logger, _name, status.Next, status.Last);
             await FireAsync(new TimerFiring(status.Next, IsPastDue: true, status.Last ?? status.LastUpdated), now, cancellationToken).ConfigureAwait(false);
         }
-        else if (runOnStartup && !startupRunDone)
+        else if (_runOnStartup && !_startupRunDone)
         {
             await FireAsync(new TimerFiring(now, IsPastDue: false, status?.Last), now, cancellationToken).ConfigureAwait(false);
         }
 
-        startupRunDone = true;
+        _startupRunDone = true;
         while (!cancellationToken.IsCancellationRequested)
         {
-            now = time.GetUtcNow();
+            now = _time.GetUtcNow();
             DateTimeOffset next = Next(now);
-            Log.Waiting(logger, name, next);
-            await Task.Delay(next - now, time, cancellationToken).ConfigureAwait(false);
-            ScheduleStatus? last = useMonitor ? await monitor.GetStatusAsync(name, cancellationToken).ConfigureAwait(false) : null;
+            Log.Waiting(_logger, _name, next);
+            await Task.Delay(next - now, _time, cancellationToken).ConfigureAwait(false);
+            ScheduleStatus? last = _useMonitor ? await _monitor.GetStatusAsync(_name, cancellationToken).ConfigureAwait(false) : null;
             await FireAsync(new TimerFiring(next, IsPastDue: false, last?.Last), next, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -83,12 +83,12 @@ public sealed partial class TimerListener
     /// <summary>The recorded status after the start-up check: a fresh or rescheduled status is never past due.</summary>
     private async Task<ScheduleStatus> CheckStatusAsync(CancellationToken cancellationToken)
     {
-        DateTimeOffset now = time.GetUtcNow();
-        ScheduleStatus? status = await monitor.GetStatusAsync(name, cancellationToken).ConfigureAwait(false);
+        DateTimeOffset now = _time.GetUtcNow();
+        ScheduleStatus? status = await _monitor.GetStatusAsync(_name, cancellationToken).ConfigureAwait(false);
         if (status is null)
         {
             status = new ScheduleStatus { Last = null, Next = Next(now), LastUpdated = now };
-            await monitor.UpdateStatusAsync(name, status, cancellationToken).ConfigureAwait(false);
+            await _monitor.UpdateStatusAsync(_name, status, cancellationToken).ConfigureAwait(false);
             return status;
         }
 
@@ -96,9 +96,9 @@ public sealed partial class TimerListener
         if (expected != status.Next)
         {
             DateTimeOffset next = Next(now);
-            Log.ScheduleChanged(logger, name, status.Next, next);
+            Log.ScheduleChanged(_logger, _name, status.Next, next);
             status = status with { Next = next, LastUpdated = now };
-            await monitor.UpdateStatusAsync(name, status, cancellationToken).ConfigureAwait(false);
+            await _monitor.UpdateStatusAsync(_name, status, cancellationToken).ConfigureAwait(false);
         }
 
         return status;
@@ -106,26 +106,26 @@ public sealed partial class TimerListener
 
     private async Task FireAsync(TimerFiring firing, DateTimeOffset occurrence, CancellationToken cancellationToken)
     {
-        Log.Firing(logger, name, firing.ScheduledTime, firing.IsPastDue);
+        Log.Firing(_logger, _name, firing.ScheduledTime, firing.IsPastDue);
         try
         {
-            await handler(firing, cancellationToken).ConfigureAwait(false);
+            await _handler(firing, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // As on the Functions host: a failed invocation is logged; the schedule goes on.
-            Log.Failed(logger, name, ex);
+            // As on the Functions host: a failed invocation is logged; the _schedule goes on.
+            Log.Failed(_logger, _name, ex);
         }
 
-        if (useMonitor)
+        if (_useMonitor)
         {
-            DateTimeOffset now = time.GetUtcNow();
-            await monitor.UpdateStatusAsync(name, new ScheduleStatus { Last = occurrence, Next = Next(now), LastUpdated = now }, cancellationToken).ConfigureAwait(false);
+            DateTimeOffset now = _time.GetUtcNow();
+            await _monitor.UpdateStatusAsync(_name, new ScheduleStatus { Last = occurrence, Next = Next(now), LastUpdated = now }, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private DateTimeOffset Next(DateTimeOffset after) =>
-        schedule.GetNextOccurrence(after, TimeZoneInfo.Utc) ?? throw new InvalidOperationException($"The schedule of timer {name} has no occurrence after {after:O}.");
+        _schedule.GetNextOccurrence(after, TimeZoneInfo.Utc) ?? throw new InvalidOperationException($"The schedule of timer {_name} has no occurrence after {after:O}.");
 
     private static partial class Log
     {
@@ -138,7 +138,7 @@ public sealed partial class TimerListener
         [LoggerMessage(EventId = 9203, Level = LogLevel.Warning, Message = "Timer {TimerName} is past due: its occurrence {Next:O} passed while no instance ran (last fired {Last:O})")]
         public static partial void PastDue(ILogger logger, string timerName, DateTimeOffset next, DateTimeOffset? last);
 
-        [LoggerMessage(EventId = 9204, Level = LogLevel.Information, Message = "Timer {TimerName}: the schedule changed (recorded next {Recorded:O}); next occurrence now {Next:O}, not past due")]
+        [LoggerMessage(EventId = 9204, Level = LogLevel.Information, Message = "Timer {TimerName}: the _schedule changed (recorded next {Recorded:O}); next occurrence now {Next:O}, not past due")]
         public static partial void ScheduleChanged(ILogger logger, string timerName, DateTimeOffset recorded, DateTimeOffset next);
 
         [LoggerMessage(EventId = 9205, Level = LogLevel.Error, Message = "Timer {TimerName}: the invocation failed")]
