@@ -2,6 +2,7 @@ using Orchestrations.Durable;
 using Orchestrations.Durable.Storage;
 using Orchestrations.Host.Api;
 using Orchestrations.Host.Hosting;
+using Orchestrations.Host.Triggers.Timer;
 using Orchestrations.ThingSpace;
 using Orchestrations.Workflows;
 
@@ -30,6 +31,7 @@ builder.Services.AddThingSpaceClient(builder.Configuration);
 builder.Services.AddDurableTaskAzureStorage(builder.Configuration, tasks => tasks.AddWorkflowTasks());
 builder.Services.AddWorkflows(builder.Configuration);
 builder.Services.AddApiKeys();
+builder.Services.AddHostedService<TimerTriggerService>();
 
 // Errors are RFC 7807 problem details in every environment: the exception handler below answers before the
 // Development exception page (which echoes request headers, x-functions-key included) could; a binding failure throws

@@ -138,6 +138,9 @@ public sealed class FaultSettings
     /// <summary>Seed of the fault dice; null picks a random seed.</summary>
     public int? RandomSeed { get; set; }
 
+    /// <summary>Device identifiers (any kind) whose usage-history requests (#21) always fail with 500 <c>REQUEST_FAILED.UnexpectedError</c>.</summary>
+    public List<string> FailUsageDevices { get; set; } = [];
+
     /// <summary>Checks the ranges; returns the problems (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -189,6 +192,7 @@ public sealed class FaultSettings
         CallbacksBeforeResponse = CallbacksBeforeResponse,
         DeviceFailureRate = DeviceFailureRate,
         RandomSeed = RandomSeed,
+        FailUsageDevices = [.. FailUsageDevices],
     };
 
     private static void CheckRate(List<string> problems, string name, double value)

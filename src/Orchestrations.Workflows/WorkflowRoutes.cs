@@ -3,6 +3,7 @@ using Microsoft.DurableTask.Client;
 using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Health;
 using Orchestrations.Workflows.Provisioning.Http;
+using Orchestrations.Workflows.Usage.Http;
 
 namespace Orchestrations.Workflows;
 
@@ -44,6 +45,12 @@ public static class WorkflowRoutes
         new("RetryProvisioningJob", HttpMethods.Post, "provisioning/jobs/{id}/retry", RouteAuthorization.Function,
             (HttpRequest request, string id, ProvisioningJobsHandler handler, DurableTaskClient client, CancellationToken cancellationToken) =>
                 handler.RetryAsync(request, id, client, cancellationToken)),
+        new("StartUsageAggregation", HttpMethods.Post, "usage/aggregations", RouteAuthorization.Function,
+            (HttpRequest request, UsageAggregationsHandler handler, DurableTaskClient client, CancellationToken cancellationToken) =>
+                handler.StartAsync(request, client, cancellationToken)),
+        new("GetUsageAggregation", HttpMethods.Get, "usage/aggregations/{account}/{date}", RouteAuthorization.Function,
+            (HttpRequest request, string account, string date, UsageAggregationsHandler handler, DurableTaskClient client, CancellationToken cancellationToken) =>
+                handler.GetAsync(request, account, date, client, cancellationToken)),
         new("ThingSpaceCallback", HttpMethods.Post, "callbacks/thingspace", RouteAuthorization.Anonymous,
             (HttpRequest request, ThingSpaceCallbackHandler handler, DurableTaskClient client, CancellationToken cancellationToken) =>
                 handler.ReceiveAsync(request, client, cancellationToken)),

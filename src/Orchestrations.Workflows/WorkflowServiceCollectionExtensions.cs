@@ -12,6 +12,9 @@ using Orchestrations.Workflows.Provisioning;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Http;
 using Orchestrations.Workflows.Provisioning.Outcomes;
+using Orchestrations.Workflows.Usage;
+using Orchestrations.Workflows.Usage.Activities;
+using Orchestrations.Workflows.Usage.Http;
 
 namespace Orchestrations.Workflows;
 
@@ -19,7 +22,7 @@ namespace Orchestrations.Workflows;
 public static class WorkflowServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the app: options (validated on start: <c>Storage</c>, <c>Provisioning</c>, <c>Callbacks</c>, and the
+    /// Registers the app: options (validated on start: <c>Storage</c>, <c>Provisioning</c>, <c>Callbacks</c>, <c>Usage</c>, and the
     /// ThingSpace client's <c>ThingSpace</c> unless a client is already registered), the callback inbox, the submission
     /// ledger, the activities, the HTTP handler classes, the callback-registration and callback-cleanup hosted services, and the health checks
     /// <c>storage</c> and <c>thingspace-callbacks</c> (each added once, even if a host registered one by that name).
@@ -38,6 +41,9 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProvisioningOptions>, ProvisioningOptionsValidator>());
         services.AddOptions<CallbackOptions>().Bind(configuration.GetSection(CallbackOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CallbackOptions>, CallbackOptionsValidator>());
+
+        services.AddOptions<UsageOptions>().Bind(configuration.GetSection(UsageOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UsageOptions>, UsageOptionsValidator>());
 
         if (!services.Any(d => d.ServiceType == typeof(IThingSpaceClient)))
         {
@@ -60,6 +66,8 @@ public static class WorkflowServiceCollectionExtensions
             sp.GetRequiredService<IOptions<WorkflowStorageOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IDeviceOutcomeReader>(sp => sp.GetRequiredService<DeviceOutcomeTable>());
+        services.TryAddSingleton<UsageDeviceStore>();
+        services.TryAddSingleton<UsageTimerJob>();
 
         // Activities: created per invocation, from the invocation's scope (registered so a DI validation sees them).
         foreach (Type activity in WorkflowTasks.Activities)
@@ -70,6 +78,7 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<ProvisioningJobStarter>();
         services.TryAddSingleton<ProvisioningJobsHandler>();
         services.TryAddSingleton<ThingSpaceCallbackHandler>();
+        services.TryAddSingleton<UsageAggregationsHandler>();
         services.TryAddSingleton<HealthHandler>();
 
         services.TryAddSingleton<CallbackRegistrationState>();

@@ -1,6 +1,8 @@
 using Microsoft.DurableTask;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Orchestrations;
+using Orchestrations.Workflows.Usage.Activities;
+using Orchestrations.Workflows.Usage.Orchestrations;
 
 namespace Orchestrations.Workflows;
 
@@ -14,6 +16,8 @@ public static class WorkflowTasks
     [
         typeof(ProvisionDevices),
         typeof(ProvisionDeviceChunk),
+        typeof(AggregateDailyUsage),
+        typeof(AggregateUsageChunk),
     ];
 
     public static IReadOnlyList<Type> Activities { get; } =
@@ -26,6 +30,10 @@ public static class WorkflowTasks
         typeof(VerifyDevices),
         typeof(WriteProvisioningReport),
         typeof(RecordDeviceOutcomes),
+        typeof(ListUsageDevices),
+        typeof(ReadUsageChunkDevices),
+        typeof(ReadDeviceUsage),
+        typeof(WriteUsageReport),
     ];
 
     /// <summary>Registers every orchestrator and activity by type: activities are created per invocation with constructor injection.</summary>

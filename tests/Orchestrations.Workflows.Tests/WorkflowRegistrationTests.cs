@@ -62,7 +62,7 @@ public sealed class WorkflowRegistrationTests
 
         Assert.Equal(orchestrators.Select(t => t.Name).Order(), WorkflowTasks.Orchestrators.Select(t => t.Name).Order());
         Assert.Equal(activities.Select(t => t.Name).Order(), WorkflowTasks.Activities.Select(t => t.Name).Order());
-        Assert.Equal((2, 8), (orchestrators.Length, activities.Length)); // ProvisioningWorkflow is the orchestrators' shared body, not a task
+        Assert.Equal((4, 12), (orchestrators.Length, activities.Length)); // ProvisioningWorkflow is the orchestrators' shared body, not a task
     }
 
     [Fact]
@@ -239,6 +239,8 @@ public sealed class WorkflowRegistrationTests
                 ("CancelProvisioningJob", "POST", "provisioning/jobs/{id}/cancel", RouteAuthorization.Function),
                 ("ListProvisioningJobDevices", "GET", "provisioning/jobs/{id}/devices", RouteAuthorization.Function),
                 ("RetryProvisioningJob", "POST", "provisioning/jobs/{id}/retry", RouteAuthorization.Function),
+                ("StartUsageAggregation", "POST", "usage/aggregations", RouteAuthorization.Function),
+                ("GetUsageAggregation", "GET", "usage/aggregations/{account}/{date}", RouteAuthorization.Function),
                 ("ThingSpaceCallback", "POST", "callbacks/thingspace", RouteAuthorization.Anonymous),
                 ("Health", "GET", "health", RouteAuthorization.Anonymous),
             ],

@@ -305,6 +305,7 @@ internal sealed partial class DeviceApi
             if (request.DeviceId is not null)
             {
                 devices = [HistoryTarget(request).Device];
+                UsageFaults.ThrowIfFailing(context, devices[0]);
             }
             else if (request.Label?.Name is { } labelName)
             {

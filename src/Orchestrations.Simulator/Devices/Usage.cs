@@ -46,3 +46,16 @@ internal static class Usage
         return hash;
     }
 }
+
+/// <summary>The usage faults: devices whose usage-history requests keep failing (<c>FailUsageDevices</c>).</summary>
+internal static class UsageFaults
+{
+    public static void ThrowIfFailing(HttpContext context, SimDevice device)
+    {
+        List<string> failing = context.RequestServices.GetRequiredService<FaultState>().Current.FailUsageDevices;
+        if (failing.Count > 0 && device.Ids.Values.Any(id => failing.Contains(id, StringComparer.OrdinalIgnoreCase)))
+        {
+            throw new ApiException(StatusCodes.Status500InternalServerError, ErrorCodes.Prefix + ErrorCodes.UnexpectedError, "Usage history is unavailable for this device (injected by the simulator).");
+        }
+    }
+}

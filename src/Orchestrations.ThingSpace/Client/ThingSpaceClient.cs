@@ -249,6 +249,20 @@ internal sealed partial class ThingSpaceClient(
         return SendAsync(DeregisterCallback, HttpMethod.Delete, $"/m2m/v1/callbacks/{AccountSegment(accountName)}/name/{Uri.EscapeDataString(serviceName)}", null, Json.CallbackActionResult, cancellationToken);
     }
 
+    /// <summary><c>Retry-After</c> as a delay: seconds, or a date measured against the response's own <c>Date</c>.</summary>
+    internal static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        RetryConditionHeaderValue? retryAfter = response.Headers.RetryAfter;
+        if (retryAfter?.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        return retryAfter?.Date is { } at && response.Headers.Date is { } sent
+            ? (at > sent ? at - sent : TimeSpan.Zero)
+            : null;
+    }
+
     internal static Uri Combine(Uri baseUrl, string pathAndQuery) =>
         new(baseUrl.AbsoluteUri.TrimEnd('/') + pathAndQuery, UriKind.Absolute);
 
@@ -358,6 +372,7 @@ internal sealed partial class ThingSpaceClient(
             {
                 ThingSpaceRequestFailedException failure = ThingSpaceErrors.FromResponse(
                     operation.Name, response.StatusCode, response.ReasonPhrase, body, Secrets());
+                failure = RetryAfterOf(response) is { } wait ? failure.WithRetryAfter(wait) : failure;
                 logger.RequestFailed(operation.Name, status, failure.ErrorCode, failure.ErrorMessage);
                 throw failure;
             }

@@ -49,6 +49,16 @@ public sealed class ThingSpaceRequestFailedException : Exception
     /// <summary>The client operation, e.g. <c>ActivateServiceForDevices</c>.</summary>
     public string Operation { get; }
 
+    /// <summary>How long the server asked the caller to wait (<c>Retry-After</c> of a 429 or 503), when it said.</summary>
+    public TimeSpan? RetryAfter { get; private set; }
+
+    /// <summary>This exception, carrying the server's <c>Retry-After</c>.</summary>
+    public ThingSpaceRequestFailedException WithRetryAfter(TimeSpan retryAfter)
+    {
+        RetryAfter = retryAfter;
+        return this;
+    }
+
     /// <summary>True when the error code says the M2M session token expired or is invalid.</summary>
     public bool IsSessionTokenError =>
         ErrorCode is not null && ErrorCode.Contains("SessionToken", StringComparison.OrdinalIgnoreCase);

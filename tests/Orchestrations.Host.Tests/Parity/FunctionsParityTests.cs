@@ -2,7 +2,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Orchestrations.Host.Triggers.Timer;
 using Orchestrations.Testing;
 using Orchestrations.Testing.Azurite;
 using Orchestrations.Workflows;
@@ -22,6 +24,7 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
     private const string OrchestrationTrigger = "orchestrationTrigger";
     private const string ActivityTrigger = "activityTrigger";
     private const string DurableClient = "durableClient";
+    private const string TimerTrigger = "timerTrigger";
 
     /// <summary>
     /// The host extension (extensions.json "name") each binding type needs. HTTP is built into the Functions host.
@@ -35,6 +38,7 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
         [ActivityTrigger] = "DurableTask",
         ["entityTrigger"] = "DurableTask",
         [DurableClient] = "DurableTask",
+        [TimerTrigger] = null, // built into the Functions host, like HTTP
     };
 
     private static readonly Lazy<string> OutputDirectory = new(FindFunctionsOutput);
@@ -62,7 +66,7 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
     public void FunctionsMetadata_EveryFunction_HasOneTriggerAndIsATaskOrARouteOfTheLibrary()
     {
         List<FunctionEntry> functions = ReadMetadata();
-        HashSet<string> known = [.. WorkflowTasks.Orchestrators.Concat(WorkflowTasks.Activities).Select(t => t.Name), .. WorkflowRoutes.All.Select(r => r.Name)];
+        HashSet<string> known = [.. WorkflowTasks.Orchestrators.Concat(WorkflowTasks.Activities).Select(t => t.Name), .. WorkflowRoutes.All.Select(r => r.Name), .. WorkflowTimers.All.Select(t => t.Name)];
 
         Assert.Equal(functions.Count, functions.Select(f => f.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count());
         Assert.All(functions, f => Assert.Single(f.Bindings, b => b.Type.EndsWith("Trigger", StringComparison.OrdinalIgnoreCase)));
@@ -114,10 +118,47 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public void FunctionsMetadata_NonHttpFunctions_BindNoDurableClient()
+    public void FunctionsMetadata_OrchestratorsAndActivities_BindNoDurableClient()
     {
         // Orchestrators and activities reach storage and ThingSpace only through the library's own clients.
-        Assert.All(ReadMetadata().Where(f => f.Trigger.Type != HttpTrigger), f => Assert.DoesNotContain(f.Bindings, b => b.Type == DurableClient));
+        Assert.All(ReadMetadata().Where(f => f.Trigger.Type is OrchestrationTrigger or ActivityTrigger), f => Assert.DoesNotContain(f.Bindings, b => b.Type == DurableClient));
+    }
+
+    [Fact]
+    public void FunctionsMetadata_Timers_OneTimerFunctionPerTimerWithTheStandaloneHostsScheduleSettingMonitorAndStartup()
+    {
+        List<FunctionEntry> functions = ReadMetadata();
+
+        Assert.Equal(
+            WorkflowTimers.All.Select(t => t.Name).Order(StringComparer.Ordinal),
+            functions.Where(f => f.Trigger.Type == TimerTrigger).Select(f => f.Name).Order(StringComparer.Ordinal));
+        foreach (WorkflowTimer timer in WorkflowTimers.All)
+        {
+            FunctionEntry function = Assert.Single(functions, f => f.Name == timer.Name);
+            BindingEntry trigger = function.Trigger;
+            Assert.Equal((timer.Name, $"%{timer.ScheduleSetting}%"), (function.Name, trigger.Schedule));
+            Assert.Equal((timer.Name, timer.UseMonitor, timer.RunOnStartup), (function.Name, trigger.UseMonitor ?? true, trigger.RunOnStartup ?? false));
+
+            // The job starts orchestrations: the Functions host hands it a durable client, the standalone host one from DI.
+            Assert.Contains(function.Bindings, b => b.Type == DurableClient);
+        }
+    }
+
+    [Fact]
+    public void Timers_StandaloneHostReadsTheSameSetting_AndTheSampleSettingsAndInfraDefineIt()
+    {
+        WorkflowTimer usage = Assert.Single(WorkflowTimers.All, t => t.Name == WorkflowTimers.UsageAggregationTimer);
+        Assert.Equal("Usage:Schedule", usage.ScheduleSetting);
+        Assert.Equal(("0 0 2 * * *", false), (usage.DefaultSchedule, usage.RunOnStartup));
+
+        IConfiguration configured = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Usage:Schedule"] = "0 30 4 * * *" }).Build();
+        Assert.Equal(Cronos.CronExpression.Parse("0 30 4 * * *", Cronos.CronFormat.IncludeSeconds), TimerTriggerService.Schedule(configured, usage));
+        Assert.Equal(Cronos.CronExpression.Parse(usage.DefaultSchedule, Cronos.CronFormat.IncludeSeconds), TimerTriggerService.Schedule(new ConfigurationBuilder().Build(), usage));
+
+        // The Functions host resolves %Usage:Schedule% from the app settings: it must be set wherever the app runs.
+        using JsonDocument sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.RepositoryRoot, "local.settings.sample.json")));
+        Assert.Equal(usage.DefaultSchedule, sample.RootElement.GetProperty("Values").GetProperty("Usage__Schedule").GetString());
+        Assert.Contains($"{{ name: 'Usage__Schedule', value: '{usage.DefaultSchedule}' }}", File.ReadAllText(Path.Combine(RepositoryPaths.RepositoryRoot, "infra", "app", "resources.bicep")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -179,12 +220,23 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
 
     private sealed record BindingEntry(string Type, string? Direction, string? Route, string? AuthLevel, IReadOnlyList<string> Methods)
     {
+        public string? Schedule { get; init; }
+
+        public bool? UseMonitor { get; init; }
+
+        public bool? RunOnStartup { get; init; }
+
         public static BindingEntry Parse(JsonElement binding) => new(
             binding.GetProperty("type").GetString()!,
             binding.TryGetProperty("direction", out JsonElement direction) ? direction.GetString() : null,
             binding.TryGetProperty("route", out JsonElement route) ? route.GetString() : null,
             binding.TryGetProperty("authLevel", out JsonElement authLevel) ? authLevel.GetString() : null,
-            binding.TryGetProperty("methods", out JsonElement methods) ? [.. methods.EnumerateArray().Select(m => m.GetString()!)] : []);
+            binding.TryGetProperty("methods", out JsonElement methods) ? [.. methods.EnumerateArray().Select(m => m.GetString()!)] : [])
+        {
+            Schedule = binding.TryGetProperty("schedule", out JsonElement schedule) ? schedule.GetString() : null,
+            UseMonitor = binding.TryGetProperty("useMonitor", out JsonElement monitor) ? monitor.GetBoolean() : null,
+            RunOnStartup = binding.TryGetProperty("runOnStartup", out JsonElement startup) ? startup.GetBoolean() : null,
+        };
     }
 
     private sealed record FunctionEntry(string Name, IReadOnlyList<BindingEntry> Bindings)
