@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Orchestrations.ThingSpace;
 using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Health;
+using Orchestrations.Workflows.Ingest;
 using Orchestrations.Workflows.Provisioning;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Http;
@@ -38,6 +39,9 @@ public static class WorkflowServiceCollectionExtensions
         services.AddOptions<CallbackOptions>().Bind(configuration.GetSection(CallbackOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CallbackOptions>, CallbackOptionsValidator>());
 
+        services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>());
+
         if (!services.Any(d => d.ServiceType == typeof(IThingSpaceClient)))
         {
             services.AddThingSpaceClient(configuration);
@@ -63,6 +67,11 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<ProvisioningJobsHandler>();
         services.TryAddSingleton<ThingSpaceCallbackHandler>();
         services.TryAddSingleton<HealthHandler>();
+        services.TryAddSingleton(sp => new IngestStateStore(
+            sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<IOptions<IngestOptions>>().Value.StateTable));
+        services.TryAddSingleton<IngestJobStarter>();
+        services.TryAddSingleton<DeviceIngestHandler>();
+        services.TryAddSingleton<IngestStatusHandler>();
 
         services.TryAddSingleton<CallbackRegistrationState>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CallbackRegistrationService>());

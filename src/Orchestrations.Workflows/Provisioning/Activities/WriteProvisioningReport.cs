@@ -40,7 +40,39 @@ public sealed class WriteProvisioningReport(BlobServiceClient blobs, IOptions<Wo
             BinaryData.FromObjectAsJson(new { jobId = input.JobId, cancelled = input.Cancelled, counts = input.Counts, outcomes = input.Outcomes }, Json),
             new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
             cancellationToken).ConfigureAwait(false);
+        if (input.ResultsCsv is { } results)
+        {
+            BlobContainerClient target = blobs.GetBlobContainerClient(results.Container);
+            await target.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await target.GetBlobClient(results.Name).UploadAsync(
+                BinaryData.FromString(ToResultsCsv(input.Outcomes)),
+                new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" } },
+                cancellationToken).ConfigureAwait(false);
+        }
+
         return new ProvisioningReport(container.Name, csvName, jsonName);
+    }
+
+    /// <summary>The per-device outcomes with one column per identifier kind that occurs (device keys are <c>kind:value,…</c>).</summary>
+    internal static string ToResultsCsv(IReadOnlyList<DeviceOutcome> outcomes)
+    {
+        List<Dictionary<string, string>> ids = [.. outcomes.Select(o => o.Device.Split(',').Select(part => part.Split(':', 2))
+            .Where(kv => kv.Length == 2).GroupBy(kv => kv[0], StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.First()[1], StringComparer.OrdinalIgnoreCase))];
+        string[] kinds = [.. ids.SelectMany(d => d.Keys).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal)];
+        StringBuilder text = new();
+        using (StringWriter writer = new(text, CultureInfo.InvariantCulture))
+        using (CsvWriter csv = CsvWriter.Create(writer, CsvOptions, leaveOpen: true))
+        {
+            csv.WriteRecord([.. kinds, "outcome", "assignedMdn", "state", "servicePlan", "faultCode", "reason"]);
+            for (int i = 0; i < outcomes.Count; i++)
+            {
+                DeviceOutcome o = outcomes[i];
+                csv.WriteRecord([.. kinds.Select(k => ids[i].GetValueOrDefault(k) ?? ""), o.Outcome.ToString(), o.Mdn ?? "", o.State ?? "", o.ServicePlan ?? "", o.FaultCode ?? "", o.Reason ?? ""]);
+            }
+        }
+
+        return text.ToString();
     }
 
     internal static string ToCsv(IEnumerable<DeviceOutcome> outcomes)

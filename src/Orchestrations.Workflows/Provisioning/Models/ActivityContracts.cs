@@ -46,4 +46,4 @@ public sealed record VerifyDevicesInput(string AccountName, string? GroupName, I
 /// <summary>A device as List Devices Information reports it.</summary>
 public sealed record VerifiedDevice(IReadOnlyList<DeviceId> DeviceIds, string? State, string? Mdn, string? ServicePlan);
 
-public sealed record WriteReportInput(string JobId, IReadOnlyList<DeviceOutcome> Outcomes, ProvisioningCounts Counts, bool Cancelled);
+public sealed record WriteReportInput(string JobId, IReadOnlyList<DeviceOutcome> Outcomes, ProvisioningCounts Counts, bool Cancelled, BlobReference? ResultsCsv = null);

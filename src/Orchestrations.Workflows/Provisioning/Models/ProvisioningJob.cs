@@ -51,7 +51,11 @@ public sealed record ProvisioningJob(
     ProvisioningTimings Timings,
     IReadOnlyList<JobDevice> Devices,
     string RequestFingerprint,
-    DateTimeOffset SubmittedAt);
+    DateTimeOffset SubmittedAt,
+    BlobReference? ResultsCsv = null);
+
+/// <summary>A blob: where a job writes its per-device outcome CSV when it ends (set by the device CSV ingest).</summary>
+public sealed record BlobReference(string Container, string Name);
 
 /// <summary>The input of a chunk sub-orchestration.</summary>
 public sealed record ProvisioningChunk(string JobId, int ChunkIndex, ActivationSettings Settings, ProvisioningTimings Timings, IReadOnlyList<JobDevice> Devices);

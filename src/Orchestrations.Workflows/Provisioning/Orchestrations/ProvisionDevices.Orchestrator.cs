@@ -26,7 +26,7 @@ public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, Provisi
         context.SetCustomStatus(new ProvisioningProgress(ProvisioningPhases.Reporting, result.Counts));
         ProvisioningReport report = await context.CallActivityAsync<ProvisioningReport>(
             nameof(WriteProvisioningReport),
-            new WriteReportInput(input.JobId, result.Outcomes, result.Counts, result.Cancelled),
+            new WriteReportInput(input.JobId, result.Outcomes, result.Counts, result.Cancelled, input.ResultsCsv),
             TaskOptions.FromRetryPolicy(ProvisioningWorkflow.ReadRetry));
 
         context.SetCustomStatus(new ProvisioningProgress(result.Cancelled ? ProvisioningPhases.Cancelled : ProvisioningPhases.Completed, result.Counts));
