@@ -32,8 +32,8 @@ public sealed record IngestState(
 public sealed class IngestStateStore(TableServiceClient tables, string tableName)
 {
     private const string Row = "latest";
-    private readonly TableClient table = tables.GetTableClient(tableName);
-    private volatile bool created;
+    private readonly TableClient _table = tables.GetTableClient(tableName);
+    private volatile bool _created;
 
     public async Task SaveAsync(IngestState state, CancellationToken cancellationToken)
     {
@@ -54,7 +54,7 @@ public sealed class IngestStateStore(TableServiceClient tables, string tableName
             ["ResultsCsv"] = state.ResultsCsv,
             ["UpdatedAt"] = state.UpdatedAt,
         };
-        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IngestState?> GetAsync(string name, CancellationToken cancellationToken)
@@ -63,7 +63,7 @@ public sealed class IngestStateStore(TableServiceClient tables, string tableName
         NullableResponse<TableEntity> found;
         try
         {
-            found = await table.GetEntityIfExistsAsync<TableEntity>(Key(name), Row, cancellationToken: cancellationToken).ConfigureAwait(false);
+            found = await _table.GetEntityIfExistsAsync<TableEntity>(Key(name), Row, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
@@ -94,10 +94,10 @@ public sealed class IngestStateStore(TableServiceClient tables, string tableName
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
-        if (!created)
+        if (!_created)
         {
-            await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-            created = true;
+            await _table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+            _created = true;
         }
     }
 }
