@@ -6,10 +6,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orchestrations.Functions.Http;
+using Orchestrations.Functions.Triggers;
 using Orchestrations.ThingSpace;
 using Orchestrations.Workflows;
 using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Health;
+using Orchestrations.Workflows.Ingest;
 using Orchestrations.Workflows.Provisioning.Http;
 
 namespace Orchestrations.Functions.Tests;
@@ -32,7 +34,7 @@ public sealed class FunctionsAppRegistrationTests
 
         Type[] functionClasses = [.. FunctionMethods().Where(m => !m.IsStatic).Select(m => m.DeclaringType!).Distinct()];
         Assert.Equal(
-            [typeof(HealthFunction).Name, typeof(ProvisioningJobsFunctions).Name, typeof(ThingSpaceCallbackFunction).Name],
+            [typeof(DeviceCsvIngestFunction).Name, typeof(HealthFunction).Name, typeof(IngestFunctions).Name, typeof(ProvisioningJobsFunctions).Name, typeof(ThingSpaceCallbackFunction).Name],
             functionClasses.Select(t => t.Name).Order());
         foreach (Type functionClass in functionClasses)
         {
@@ -48,6 +50,8 @@ public sealed class FunctionsAppRegistrationTests
         Assert.NotNull(services.GetRequiredService<ProvisioningJobsHandler>());
         Assert.NotNull(services.GetRequiredService<ThingSpaceCallbackHandler>());
         Assert.NotNull(services.GetRequiredService<HealthHandler>());
+        Assert.NotNull(services.GetRequiredService<DeviceIngestHandler>());
+        Assert.NotNull(services.GetRequiredService<IngestStatusHandler>());
         Assert.NotNull(services.GetRequiredService<IThingSpaceClient>());
         // The callback listener is registered with ThingSpace at start-up, as in the standalone host.
         Assert.Single(services.GetServices<IHostedService>(), s => s.GetType().Name == "CallbackRegistrationService");

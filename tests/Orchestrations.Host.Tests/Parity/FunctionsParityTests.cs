@@ -3,9 +3,12 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orchestrations.Host.Triggers.Blob;
 using Orchestrations.Testing;
 using Orchestrations.Testing.Azurite;
 using Orchestrations.Workflows;
+using Orchestrations.Workflows.Ingest;
 
 namespace Orchestrations.Host.Tests.Parity;
 
@@ -22,6 +25,7 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
     private const string OrchestrationTrigger = "orchestrationTrigger";
     private const string ActivityTrigger = "activityTrigger";
     private const string DurableClient = "durableClient";
+    private const string BlobTrigger = "blobTrigger";
 
     /// <summary>
     /// The host extension (extensions.json "name") each binding type needs. HTTP is built into the Functions host.
@@ -35,6 +39,7 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
         [ActivityTrigger] = "DurableTask",
         ["entityTrigger"] = "DurableTask",
         [DurableClient] = "DurableTask",
+        [BlobTrigger] = "AzureStorageBlobs",
     };
 
     private static readonly Lazy<string> OutputDirectory = new(FindFunctionsOutput);
@@ -62,7 +67,10 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
     public void FunctionsMetadata_EveryFunction_HasOneTriggerAndIsATaskOrARouteOfTheLibrary()
     {
         List<FunctionEntry> functions = ReadMetadata();
-        HashSet<string> known = [.. WorkflowTasks.Orchestrators.Concat(WorkflowTasks.Activities).Select(t => t.Name), .. WorkflowRoutes.All.Select(r => r.Name)];
+        HashSet<string> known =
+        [
+            .. WorkflowTasks.Orchestrators.Concat(WorkflowTasks.Activities).Select(t => t.Name), .. WorkflowRoutes.All.Select(r => r.Name), IngestTrigger.FunctionName,
+        ];
 
         Assert.Equal(functions.Count, functions.Select(f => f.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count());
         Assert.All(functions, f => Assert.Single(f.Bindings, b => b.Type.EndsWith("Trigger", StringComparison.OrdinalIgnoreCase)));
@@ -114,10 +122,34 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public void FunctionsMetadata_NonHttpFunctions_BindNoDurableClient()
+    public void FunctionsMetadata_OrchestratorsAndActivities_BindNoDurableClient()
     {
         // Orchestrators and activities reach storage and ThingSpace only through the library's own clients.
-        Assert.All(ReadMetadata().Where(f => f.Trigger.Type != HttpTrigger), f => Assert.DoesNotContain(f.Bindings, b => b.Type == DurableClient));
+        Assert.All(
+            ReadMetadata().Where(f => f.Trigger.Type is OrchestrationTrigger or ActivityTrigger),
+            f => Assert.DoesNotContain(f.Bindings, b => b.Type == DurableClient));
+    }
+
+    [Fact]
+    public async Task BlobTrigger_TheFunctionsAppAndTheStandaloneHost_RunTheIngestOnTheSamePathSetting()
+    {
+        FunctionEntry function = Assert.Single(ReadMetadata(), f => f.Trigger.Type == BlobTrigger);
+        Assert.Equal(
+            (IngestTrigger.FunctionName, IngestTrigger.BlobPath, "AzureWebJobsStorage"),
+            (function.Name, function.Trigger.Path, function.Trigger.Connection));
+        Assert.Contains(function.Bindings, b => b.Type == DurableClient); // the handler starts the job through it
+
+        await using WebApplicationFactory<Program> factory = TestHost.Create(azurite, s => s["Ingest:Container"] = "parity-uploads");
+        BlobTriggerListener listener = Assert.Single(factory.Services.GetServices<IHostedService>().OfType<BlobTriggerListener>());
+        Assert.Equal((IngestTrigger.FunctionName, IngestTrigger.BlobPath, "parity-uploads"), (listener.FunctionName, listener.Path, listener.Container));
+    }
+
+    [Fact]
+    public async Task BlobTrigger_DisabledAsInFunctions_IsNotListening()
+    {
+        await using WebApplicationFactory<Program> factory = TestHost.Create(azurite, s => s[$"AzureWebJobs.{IngestTrigger.FunctionName}.Disabled"] = "true");
+
+        Assert.Empty(factory.Services.GetServices<IHostedService>().OfType<BlobTriggerListener>());
     }
 
     [Fact]
@@ -177,14 +209,16 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
         }
     }
 
-    private sealed record BindingEntry(string Type, string? Direction, string? Route, string? AuthLevel, IReadOnlyList<string> Methods)
+    private sealed record BindingEntry(string Type, string? Direction, string? Route, string? AuthLevel, IReadOnlyList<string> Methods, string? Path = null, string? Connection = null)
     {
         public static BindingEntry Parse(JsonElement binding) => new(
             binding.GetProperty("type").GetString()!,
             binding.TryGetProperty("direction", out JsonElement direction) ? direction.GetString() : null,
             binding.TryGetProperty("route", out JsonElement route) ? route.GetString() : null,
             binding.TryGetProperty("authLevel", out JsonElement authLevel) ? authLevel.GetString() : null,
-            binding.TryGetProperty("methods", out JsonElement methods) ? [.. methods.EnumerateArray().Select(m => m.GetString()!)] : []);
+            binding.TryGetProperty("methods", out JsonElement methods) ? [.. methods.EnumerateArray().Select(m => m.GetString()!)] : [],
+            binding.TryGetProperty("path", out JsonElement path) ? path.GetString() : null,
+            binding.TryGetProperty("connection", out JsonElement connection) ? connection.GetString() : null);
     }
 
     private sealed record FunctionEntry(string Name, IReadOnlyList<BindingEntry> Bindings)
