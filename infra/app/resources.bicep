@@ -296,6 +296,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Callbacks__PublicUrl', value: 'https://${functionAppName}.azurewebsites.net/api/callbacks/thingspace' }
         { name: 'Callbacks__Username', value: 'thingspace-callback' }
         { name: 'Callbacks__Password', value: secretRef(vault.name, 'callback-password') }
+        { name: 'Ingest__Container', value: 'device-uploads' }
       ]
     }
   }
