@@ -297,6 +297,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Callbacks__Username', value: 'thingspace-callback' }
         { name: 'Callbacks__Password', value: secretRef(vault.name, 'callback-password') }
         { name: 'Usage__Schedule', value: '0 0 2 * * *' }
+        { name: 'Ingest__Container', value: 'device-uploads' }
       ]
     }
   }

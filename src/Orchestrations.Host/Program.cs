@@ -1,10 +1,14 @@
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
 using Orchestrations.Durable;
 using Orchestrations.Durable.Storage;
 using Orchestrations.Host.Api;
 using Orchestrations.Host.Hosting;
+using Orchestrations.Host.Triggers.Blob;
 using Orchestrations.Host.Triggers.Timer;
 using Orchestrations.ThingSpace;
 using Orchestrations.Workflows;
+using Orchestrations.Workflows.Ingest;
 
 // The standalone host: the app library's orchestrators and activities on DTFx over Azure Storage (the engine Durable
 // Functions runs on), and its HTTP handlers on the same routes as the Functions app. Wiring only (architecture §6.2).
@@ -32,6 +36,13 @@ builder.Services.AddDurableTaskAzureStorage(builder.Configuration, tasks => task
 builder.Services.AddWorkflows(builder.Configuration);
 builder.Services.AddApiKeys();
 builder.Services.AddHostedService<TimerTriggerService>();
+
+// Blob trigger (Functions semantics: singleton scan, receipt per version, poison queue): the device CSV ingest.
+builder.Services.AddBlobTrigger(
+    builder.Configuration,
+    new BlobTriggerDefinition(IngestTrigger.FunctionName, IngestTrigger.BlobPath, (sp, blob, cancellationToken) =>
+        sp.GetRequiredService<DeviceIngestHandler>().ProcessAsync(blob, sp.GetRequiredService<DurableTaskClient>(), cancellationToken)),
+    sp => sp.GetRequiredService<IOptions<IngestOptions>>().Value.Container);
 
 // Errors are RFC 7807 problem details in every environment: the exception handler below answers before the
 // Development exception page (which echoes request headers, x-functions-key included) could; a binding failure throws

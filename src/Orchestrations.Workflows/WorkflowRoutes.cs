@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask.Client;
 using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Health;
+using Orchestrations.Workflows.Ingest;
 using Orchestrations.Workflows.Provisioning.Http;
 using Orchestrations.Workflows.Usage.Http;
 
@@ -54,6 +55,9 @@ public static class WorkflowRoutes
         new("ThingSpaceCallback", HttpMethods.Post, "callbacks/thingspace", RouteAuthorization.Anonymous,
             (HttpRequest request, ThingSpaceCallbackHandler handler, DurableTaskClient client, CancellationToken cancellationToken) =>
                 handler.ReceiveAsync(request, client, cancellationToken)),
+        new("GetDeviceIngest", HttpMethods.Get, "ingest/{*name}", RouteAuthorization.Function,
+            (HttpRequest request, string name, IngestStatusHandler handler, DurableTaskClient client, CancellationToken cancellationToken) =>
+                handler.GetAsync(request, name, client, cancellationToken)),
         new("Health", HttpMethods.Get, "health", RouteAuthorization.Anonymous,
             (HttpRequest request, HealthHandler handler, CancellationToken cancellationToken) =>
                 handler.GetAsync(request, cancellationToken)),

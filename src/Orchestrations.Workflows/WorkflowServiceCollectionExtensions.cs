@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Orchestrations.ThingSpace;
 using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Health;
+using Orchestrations.Workflows.Ingest;
 using Orchestrations.Workflows.Provisioning;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Http;
@@ -44,6 +45,8 @@ public static class WorkflowServiceCollectionExtensions
 
         services.AddOptions<UsageOptions>().Bind(configuration.GetSection(UsageOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UsageOptions>, UsageOptionsValidator>());
+        services.AddOptions<IngestOptions>().Bind(configuration.GetSection(IngestOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IngestOptions>, IngestOptionsValidator>());
 
         if (!services.Any(d => d.ServiceType == typeof(IThingSpaceClient)))
         {
@@ -80,6 +83,10 @@ public static class WorkflowServiceCollectionExtensions
         services.TryAddSingleton<ThingSpaceCallbackHandler>();
         services.TryAddSingleton<UsageAggregationsHandler>();
         services.TryAddSingleton<HealthHandler>();
+        services.TryAddSingleton(sp => new IngestStateStore(
+            sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<IOptions<IngestOptions>>().Value.StateTable));
+        services.TryAddSingleton<DeviceIngestHandler>();
+        services.TryAddSingleton<IngestStatusHandler>();
 
         services.TryAddSingleton<CallbackRegistrationState>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CallbackRegistrationService>());

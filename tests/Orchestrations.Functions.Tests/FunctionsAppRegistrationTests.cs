@@ -11,6 +11,7 @@ using Orchestrations.ThingSpace;
 using Orchestrations.Workflows;
 using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Health;
+using Orchestrations.Workflows.Ingest;
 using Orchestrations.Workflows.Provisioning.Http;
 using Orchestrations.Workflows.Usage;
 using Orchestrations.Workflows.Usage.Http;
@@ -35,7 +36,7 @@ public sealed class FunctionsAppRegistrationTests
 
         Type[] functionClasses = [.. FunctionMethods().Where(m => !m.IsStatic).Select(m => m.DeclaringType!).Distinct()];
         Assert.Equal(
-            [typeof(HealthFunction).Name, typeof(ProvisioningJobsFunctions).Name, typeof(ThingSpaceCallbackFunction).Name, typeof(UsageAggregationTimerFunction).Name, typeof(UsageAggregationsFunctions).Name],
+            [typeof(DeviceCsvIngestFunction).Name, typeof(HealthFunction).Name, typeof(IngestFunctions).Name, typeof(ProvisioningJobsFunctions).Name, typeof(ThingSpaceCallbackFunction).Name, typeof(UsageAggregationTimerFunction).Name, typeof(UsageAggregationsFunctions).Name],
             functionClasses.Select(t => t.Name).Order());
         foreach (Type functionClass in functionClasses)
         {
@@ -53,6 +54,8 @@ public sealed class FunctionsAppRegistrationTests
         Assert.NotNull(services.GetRequiredService<HealthHandler>());
         Assert.NotNull(services.GetRequiredService<UsageAggregationsHandler>());
         Assert.NotNull(services.GetRequiredService<UsageTimerJob>());
+        Assert.NotNull(services.GetRequiredService<DeviceIngestHandler>());
+        Assert.NotNull(services.GetRequiredService<IngestStatusHandler>());
         Assert.NotNull(services.GetRequiredService<IThingSpaceClient>());
         // The callback listener is registered with ThingSpace at start-up, as in the standalone host.
         Assert.Single(services.GetServices<IHostedService>(), s => s.GetType().Name == "CallbackRegistrationService");

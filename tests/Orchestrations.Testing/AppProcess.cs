@@ -24,6 +24,9 @@ public sealed class AppProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The process id (benchmarks read its memory from /proc).</summary>
+    public int Id => _process.Id;
+
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;

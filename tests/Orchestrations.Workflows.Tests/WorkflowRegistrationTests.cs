@@ -13,6 +13,7 @@ using Moq;
 using Orchestrations.ThingSpace;
 using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Health;
+using Orchestrations.Workflows.Ingest;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Http;
 
@@ -90,6 +91,8 @@ public sealed class WorkflowRegistrationTests
         Assert.NotNull(services.GetRequiredService<ProvisioningJobsHandler>());
         Assert.NotNull(services.GetRequiredService<ThingSpaceCallbackHandler>());
         Assert.NotNull(services.GetRequiredService<HealthHandler>());
+        Assert.NotNull(services.GetRequiredService<DeviceIngestHandler>());
+        Assert.NotNull(services.GetRequiredService<IngestStatusHandler>());
         Assert.Same(services.GetRequiredService<CallbackInbox>(), services.GetRequiredService<CallbackInbox>());
         Assert.NotNull(services.GetRequiredService<SubmissionLedger>());
         Assert.NotNull(services.GetRequiredService<IThingSpaceClient>());
@@ -242,6 +245,7 @@ public sealed class WorkflowRegistrationTests
                 ("StartUsageAggregation", "POST", "usage/aggregations", RouteAuthorization.Function),
                 ("GetUsageAggregation", "GET", "usage/aggregations/{account}/{date}", RouteAuthorization.Function),
                 ("ThingSpaceCallback", "POST", "callbacks/thingspace", RouteAuthorization.Anonymous),
+                ("GetDeviceIngest", "GET", "ingest/{*name}", RouteAuthorization.Function),
                 ("Health", "GET", "health", RouteAuthorization.Anonymous),
             ],
             WorkflowRoutes.All.Select(r => (r.Name, r.Method, r.Route, r.Authorization)));

@@ -4,10 +4,13 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orchestrations.Host.Triggers.Blob;
 using Orchestrations.Host.Triggers.Timer;
 using Orchestrations.Testing;
 using Orchestrations.Testing.Azurite;
 using Orchestrations.Workflows;
+using Orchestrations.Workflows.Ingest;
 
 namespace Orchestrations.Host.Tests.Parity;
 
@@ -25,6 +28,7 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
     private const string ActivityTrigger = "activityTrigger";
     private const string DurableClient = "durableClient";
     private const string TimerTrigger = "timerTrigger";
+    private const string BlobTrigger = "blobTrigger";
 
     /// <summary>
     /// The host extension (extensions.json "name") each binding type needs. HTTP is built into the Functions host.
@@ -39,6 +43,7 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
         ["entityTrigger"] = "DurableTask",
         [DurableClient] = "DurableTask",
         [TimerTrigger] = null, // built into the Functions host, like HTTP
+        [BlobTrigger] = "AzureStorageBlobs",
     };
 
     private static readonly Lazy<string> OutputDirectory = new(FindFunctionsOutput);
@@ -66,7 +71,11 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
     public void FunctionsMetadata_EveryFunction_HasOneTriggerAndIsATaskOrARouteOfTheLibrary()
     {
         List<FunctionEntry> functions = ReadMetadata();
-        HashSet<string> known = [.. WorkflowTasks.Orchestrators.Concat(WorkflowTasks.Activities).Select(t => t.Name), .. WorkflowRoutes.All.Select(r => r.Name), .. WorkflowTimers.All.Select(t => t.Name)];
+        HashSet<string> known =
+        [
+            .. WorkflowTasks.Orchestrators.Concat(WorkflowTasks.Activities).Select(t => t.Name), .. WorkflowRoutes.All.Select(r => r.Name),
+            .. WorkflowTimers.All.Select(t => t.Name), IngestTrigger.FunctionName,
+        ];
 
         Assert.Equal(functions.Count, functions.Select(f => f.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count());
         Assert.All(functions, f => Assert.Single(f.Bindings, b => b.Type.EndsWith("Trigger", StringComparison.OrdinalIgnoreCase)));
@@ -162,6 +171,28 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task BlobTrigger_TheFunctionsAppAndTheStandaloneHost_RunTheIngestOnTheSamePathSetting()
+    {
+        FunctionEntry function = Assert.Single(ReadMetadata(), f => f.Trigger.Type == BlobTrigger);
+        Assert.Equal(
+            (IngestTrigger.FunctionName, IngestTrigger.BlobPath, "AzureWebJobsStorage"),
+            (function.Name, function.Trigger.Path, function.Trigger.Connection));
+        Assert.Contains(function.Bindings, b => b.Type == DurableClient); // the handler starts the job through it
+
+        await using WebApplicationFactory<Program> factory = TestHost.Create(azurite, s => s["Ingest:Container"] = "parity-uploads");
+        BlobTriggerListener listener = Assert.Single(factory.Services.GetServices<IHostedService>().OfType<BlobTriggerListener>());
+        Assert.Equal((IngestTrigger.FunctionName, IngestTrigger.BlobPath, "parity-uploads"), (listener.FunctionName, listener.Path, listener.Container));
+    }
+
+    [Fact]
+    public async Task BlobTrigger_DisabledAsInFunctions_IsNotListening()
+    {
+        await using WebApplicationFactory<Program> factory = TestHost.Create(azurite, s => s[$"AzureWebJobs.{IngestTrigger.FunctionName}.Disabled"] = "true");
+
+        Assert.Empty(factory.Services.GetServices<IHostedService>().OfType<BlobTriggerListener>());
+    }
+
+    [Fact]
     public void HostJson_RoutePrefix_IsTheApiPrefixBothHostsServe()
     {
         using JsonDocument hostJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(OutputDirectory.Value, "host.json")));
@@ -218,7 +249,7 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
         }
     }
 
-    private sealed record BindingEntry(string Type, string? Direction, string? Route, string? AuthLevel, IReadOnlyList<string> Methods)
+    private sealed record BindingEntry(string Type, string? Direction, string? Route, string? AuthLevel, IReadOnlyList<string> Methods, string? Path = null, string? Connection = null)
     {
         public string? Schedule { get; init; }
 
@@ -231,7 +262,9 @@ public sealed class FunctionsParityTests(AzuriteFixture azurite)
             binding.TryGetProperty("direction", out JsonElement direction) ? direction.GetString() : null,
             binding.TryGetProperty("route", out JsonElement route) ? route.GetString() : null,
             binding.TryGetProperty("authLevel", out JsonElement authLevel) ? authLevel.GetString() : null,
-            binding.TryGetProperty("methods", out JsonElement methods) ? [.. methods.EnumerateArray().Select(m => m.GetString()!)] : [])
+            binding.TryGetProperty("methods", out JsonElement methods) ? [.. methods.EnumerateArray().Select(m => m.GetString()!)] : [],
+            binding.TryGetProperty("path", out JsonElement path) ? path.GetString() : null,
+            binding.TryGetProperty("connection", out JsonElement connection) ? connection.GetString() : null)
         {
             Schedule = binding.TryGetProperty("schedule", out JsonElement schedule) ? schedule.GetString() : null,
             UseMonitor = binding.TryGetProperty("useMonitor", out JsonElement monitor) ? monitor.GetBoolean() : null,
