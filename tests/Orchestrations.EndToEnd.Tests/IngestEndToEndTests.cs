@@ -159,7 +159,7 @@ public sealed class IngestEndToEndTests(IngestStack fixture) : IClassFixture<Ing
         Assert.True(job.GetProperty("counts").GetProperty("activated").GetInt32() == 950, job.GetProperty("counts").ToString() + " " + job.GetProperty("outcomes")[0]);
         Assert.Equal(950, job.GetProperty("counts").GetProperty("total").GetInt32());
         string[] results = await DownloadResultLinesAsync("lots/thousand.csv.results.csv");
-        Assert.Equal("iccid,imei,outcome,assignedMdn,state,servicePlan,faultCode,reason", results[0]);
+        Assert.Equal("iccid,imei,outcome,mdn,state,servicePlan,faultCode,reason", results[0]);
         Assert.Equal(950, results.Length - 1);
         Assert.All(results[1..], r => Assert.Equal("Activated", r.Split(',')[2]));
         JsonElement done = await WaitForIngestAsync("lots/thousand.csv", s => s.GetProperty("jobStatus").GetString() == "Completed", TimeSpan.FromSeconds(30));
