@@ -3,13 +3,11 @@
 // processes. Prints wall time, ThingSpace requests, storage requests per device, peak memory, and one machine-readable
 // "RESULT ..." line that bench/compare-provisioning.sh collects.
 //   dotnet run -c Release --project bench/Orchestrations.ProvisioningBench -- [devices] [callbackDelayMaxMs]
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Core;
-using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Hosting;
@@ -19,6 +17,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orchestrations.Durable;
 using Orchestrations.Testing;
 using Orchestrations.Testing.Azurite;
+using Orchestrations.Testing.Benchmarks;
 
 namespace Orchestrations.ProvisioningBench;
 
@@ -157,58 +156,5 @@ internal static class ProvisioningBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RESULT wall_s={wall.Elapsed.TotalSeconds:F1} after_last_callback_s={(completedAt - lastCallback).TotalSeconds:F1} storage_per_device={(double)storage.Total / devices:F2} thingspace_requests={thingSpace.Total} peak_mib={peakMiB} status={job.GetProperty("status").GetString()}"));
         return 0;
-    }
-}
-
-/// <summary>A thread-safe count of requests by kind, with their total.</summary>
-internal sealed class Tally
-{
-    private readonly ConcurrentDictionary<string, long> _byKind = new();
-    private long _total;
-
-    public long Total => Interlocked.Read(ref _total);
-
-    public IReadOnlyDictionary<string, long> ByKind => _byKind;
-
-    public void Count(string kind)
-    {
-        Interlocked.Increment(ref _total);
-        _byKind.AddOrUpdate(kind, 1, (_, n) => n + 1);
-    }
-
-    public void Reset()
-    {
-        _byKind.Clear();
-        Interlocked.Exchange(ref _total, 0);
-    }
-}
-
-/// <summary>Counts storage requests by service, method and resource kind.</summary>
-internal sealed class StorageCounter(IReadOnlyDictionary<int, string> services, Tally tally) : HttpPipelineSynchronousPolicy
-{
-    public override void OnSendingRequest(HttpMessage message)
-    {
-        Uri uri = message.Request.Uri.ToUri();
-        string service = services.TryGetValue(uri.Port, out string? name) ? name : uri.Port.ToString(CultureInfo.InvariantCulture);
-        string path = uri.AbsolutePath;
-        string resource = service switch
-        {
-            "queue" => path.EndsWith("/messages", StringComparison.Ordinal) ? "messages" : path.Contains("/messages/", StringComparison.Ordinal) ? "message" : "queue",
-            "table" => path.Contains("$batch", StringComparison.Ordinal) ? "batch" : path.Contains('(') ? "entity" : "table",
-            _ => path.Count(c => c == '/') > 2 ? "blob" : "container",
-        };
-        tally.Count($"{service} {message.Request.Method} {resource}");
-    }
-}
-
-/// <summary>Counts HTTP requests by their path after <c>/api/</c>.</summary>
-internal sealed class CountingHandler(Tally tally) : DelegatingHandler
-{
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        string path = request.RequestUri?.AbsolutePath ?? "?";
-        int api = path.IndexOf("/api/", StringComparison.Ordinal);
-        tally.Count(api < 0 ? path : path[(api + 5)..]);
-        return base.SendAsync(request, cancellationToken);
     }
 }

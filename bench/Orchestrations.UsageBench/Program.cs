@@ -3,13 +3,11 @@
 // Azurite as separate processes. Prints wall time, ThingSpace requests by operation, storage requests by kind, the
 // peak working set of this process (the host) and one "RESULT ..." line.
 //   dotnet run -c Release --project bench/Orchestrations.UsageBench -- [devices] [key=value host settings...]
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Core;
-using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Hosting;
@@ -19,6 +17,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orchestrations.Durable;
 using Orchestrations.Testing;
 using Orchestrations.Testing.Azurite;
+using Orchestrations.Testing.Benchmarks;
 
 namespace Orchestrations.UsageBench;
 
@@ -155,58 +154,5 @@ internal static class UsageBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RESULT devices={devices} wall_s={wall.Elapsed.TotalSeconds:F1} thingspace_requests={thingSpace.Total} storage_requests={storage.Total} peak_mib={peakMiB} status={run.GetProperty("status").GetString()}"));
         return run.GetProperty("status").GetString() == "Completed" ? 0 : 1;
-    }
-}
-
-/// <summary>Requests counted by kind, safely from many threads.</summary>
-internal sealed class Tally
-{
-    private readonly ConcurrentDictionary<string, long> _byKind = new();
-    private long _total;
-
-    public long Total => Interlocked.Read(ref _total);
-
-    public IReadOnlyDictionary<string, long> ByKind => _byKind;
-
-    public void Count(string kind)
-    {
-        Interlocked.Increment(ref _total);
-        _byKind.AddOrUpdate(kind, 1, (_, n) => n + 1);
-    }
-
-    public void Reset()
-    {
-        _byKind.Clear();
-        Interlocked.Exchange(ref _total, 0);
-    }
-}
-
-/// <summary>Storage requests by service (from the Azurite port), method and resource.</summary>
-internal sealed class StorageCounter(IReadOnlyDictionary<int, string> services, Tally tally) : HttpPipelineSynchronousPolicy
-{
-    public override void OnSendingRequest(HttpMessage message)
-    {
-        Uri uri = message.Request.Uri.ToUri();
-        string service = services.TryGetValue(uri.Port, out string? name) ? name : uri.Port.ToString(CultureInfo.InvariantCulture);
-        string path = uri.AbsolutePath;
-        string resource = service switch
-        {
-            "queue" => path.EndsWith("/messages", StringComparison.Ordinal) ? "messages" : path.Contains("/messages/", StringComparison.Ordinal) ? "message" : "queue",
-            "table" => path.Contains("$batch", StringComparison.Ordinal) ? "batch" : path.Contains('(') ? "entity" : "table",
-            _ => path.Count(c => c == '/') > 2 ? "blob" : "container",
-        };
-        tally.Count($"{service} {message.Request.Method} {resource}");
-    }
-}
-
-/// <summary>ThingSpace requests by the path after <c>/api/</c>.</summary>
-internal sealed class CountingHandler(Tally tally) : DelegatingHandler
-{
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        string path = request.RequestUri?.AbsolutePath ?? "?";
-        int api = path.IndexOf("/api/", StringComparison.Ordinal);
-        tally.Count(api < 0 ? path : path[(api + 5)..]);
-        return base.SendAsync(request, cancellationToken);
     }
 }
