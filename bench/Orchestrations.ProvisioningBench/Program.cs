@@ -151,10 +151,19 @@ internal static class ProvisioningBenchmark
             Console.WriteLine($"  {kind.Key,-40} {kind.Value}");
         }
 
+        // Episodes: one OrchestratorStarted event per episode of the job and its chunks, in the task hub's history table.
+        int episodes = 0;
+        await foreach (TableEntity _ in new TableClient(azurite.ConnectionString, "benchHistory")
+            .QueryAsync<TableEntity>("EventType eq 'OrchestratorStarted'", select: ["PartitionKey"]))
+        {
+            episodes++;
+        }
+
+        Console.WriteLine($"orchestration episodes          {episodes}");
         long peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024);
         Console.WriteLine($"peak working set (this process) {peakMiB} MiB");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT wall_s={wall.Elapsed.TotalSeconds:F1} after_last_callback_s={(completedAt - lastCallback).TotalSeconds:F1} storage_per_device={(double)storage.Total / devices:F2} thingspace_requests={thingSpace.Total} peak_mib={peakMiB} status={job.GetProperty("status").GetString()}"));
+            $"RESULT wall_s={wall.Elapsed.TotalSeconds:F1} after_last_callback_s={(completedAt - lastCallback).TotalSeconds:F1} storage_per_device={(double)storage.Total / devices:F2} episodes={episodes} thingspace_requests={thingSpace.Total} peak_mib={peakMiB} status={job.GetProperty("status").GetString()}"));
         return 0;
     }
 }

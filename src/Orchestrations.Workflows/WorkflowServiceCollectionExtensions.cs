@@ -12,6 +12,7 @@ using Orchestrations.Workflows.Ingest;
 using Orchestrations.Workflows.Provisioning;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Http;
+using Orchestrations.Workflows.Provisioning.JobDevices;
 using Orchestrations.Workflows.Provisioning.Outcomes;
 using Orchestrations.Workflows.Usage;
 using Orchestrations.Workflows.Usage.Activities;
@@ -78,6 +79,7 @@ public static class WorkflowServiceCollectionExtensions
             services.TryAddTransient(activity);
         }
 
+        services.TryAddSingleton<IJobDeviceStore, JobDeviceStore>();
         services.TryAddSingleton<ProvisioningJobStarter>();
         services.TryAddSingleton<ProvisioningJobsHandler>();
         services.TryAddSingleton<ThingSpaceCallbackHandler>();

@@ -30,6 +30,7 @@ public static class WorkflowTasks
         typeof(VerifyDevices),
         typeof(WriteProvisioningReport),
         typeof(RecordDeviceOutcomes),
+        typeof(LoadJobDevices),
         typeof(ListUsageDevices),
         typeof(ReadUsageChunkDevices),
         typeof(ReadDeviceUsage),

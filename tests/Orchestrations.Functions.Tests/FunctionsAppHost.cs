@@ -27,13 +27,16 @@ internal static class FunctionsAppHost
         return settings;
     }
 
-    public static IHost Build(Action<Dictionary<string, string?>>? settings = null)
+    /// <param name="settings">Changes to the test settings.</param>
+    /// <param name="services">Registrations that replace the app's (e.g. a store that would dial storage).</param>
+    public static IHost Build(Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
     {
         Dictionary<string, string?> values = Settings();
         settings?.Invoke(values);
         FunctionsApplicationBuilder builder = FunctionsApplication.CreateBuilder([]);
         builder.Configuration.AddInMemoryCollection(values);
         builder.ConfigureOrchestrationsApp();
+        services?.Invoke(builder.Services);
         builder.ConfigureContainer(new DefaultServiceProviderFactory(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }));
         return builder.Build();
     }

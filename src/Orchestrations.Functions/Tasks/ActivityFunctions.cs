@@ -41,4 +41,8 @@ public static class ActivityFunctions
     [Function(nameof(Activity.RecordDeviceOutcomes))]
     public static Task<int> RecordDeviceOutcomes([ActivityTrigger] RecordOutcomesInput input, string instanceId, FunctionContext context) =>
         DurableTaskAdapter.RunActivityAsync<Activity.RecordDeviceOutcomes, RecordOutcomesInput, int>(input, instanceId, context);
+
+    [Function(nameof(Activity.LoadJobDevices))]
+    public static Task<IReadOnlyList<JobDevice>> LoadJobDevices([ActivityTrigger] LoadJobDevicesInput input, string instanceId, FunctionContext context) =>
+        DurableTaskAdapter.RunActivityAsync<Activity.LoadJobDevices, LoadJobDevicesInput, IReadOnlyList<JobDevice>>(input, instanceId, context);
 }

@@ -2,6 +2,7 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 using Orchestrations.Workflows.Provisioning.Http;
+using Orchestrations.Workflows.Provisioning.JobDevices;
 using Orchestrations.Workflows.Provisioning.Models;
 using Orchestrations.Workflows.Provisioning.Orchestrations;
 
@@ -21,11 +22,12 @@ public enum JobStartOutcome
 }
 
 /// <summary>
-/// Starts a provisioning job: builds its input (settings, the configured timings, devices), schedules
+/// Starts a provisioning job: stores its devices (<see cref="JobDeviceStore"/>, one blob per chunk), builds its input
+/// (settings, the configured timings, where the devices are), schedules
 /// <see cref="ProvisionDevices"/> under the job id and settles the duplicate-start race. Used by the HTTP API, the
 /// retry route and the CSV ingest; every caller gets the same idempotency (same id and request → <see cref="JobStartOutcome.AlreadyStarted"/>).
 /// </summary>
-public sealed class ProvisioningJobStarter(IOptions<ProvisioningOptions> provisioning, TimeProvider time)
+public sealed class ProvisioningJobStarter(IOptions<ProvisioningOptions> provisioning, IJobDeviceStore devices, TimeProvider time)
 {
     /// <summary>Starts <paramref name="jobId"/> for <paramref name="request"/>; <paramref name="resultsCsv"/> and <paramref name="retryOf"/> are optional links.</summary>
     public async Task<JobStartOutcome> StartAsync(
@@ -45,7 +47,9 @@ public sealed class ProvisioningJobStarter(IOptions<ProvisioningOptions> provisi
             return SameRequest(existing, request) ? JobStartOutcome.AlreadyStarted : JobStartOutcome.IdTaken;
         }
 
-        ProvisioningJob input = new(jobId, request.Settings, provisioning.Value.ToTimings(), request.Devices, request.Fingerprint, time.GetUtcNow(), resultsCsv, retryOf);
+        ProvisioningTimings timings = provisioning.Value.ToTimings();
+        JobDeviceSet stored = await devices.SaveAsync(jobId, request.Fingerprint, request.Devices, timings.ChunkSize, cancellationToken).ConfigureAwait(false);
+        ProvisioningJob input = new(jobId, request.Settings, timings, stored, request.Fingerprint, time.GetUtcNow(), resultsCsv, retryOf);
         try
         {
             await client.ScheduleNewOrchestrationInstanceAsync(

@@ -11,6 +11,7 @@ using Orchestrations.Functions.Http;
 using Orchestrations.Testing;
 using Orchestrations.Workflows.Http;
 using Orchestrations.Workflows.Health;
+using Orchestrations.Workflows.Provisioning.JobDevices;
 using Orchestrations.Workflows.Provisioning.Models;
 using Orchestrations.Workflows.Provisioning.Orchestrations;
 
@@ -24,6 +25,7 @@ public sealed class HttpFunctionsTests : IAsyncLifetime
 {
     private const string RunningJob = "job-1";
     private readonly Mock<DurableTaskClient> _client = new("test") { CallBase = true };
+    private readonly Mock<IJobDeviceStore> _jobDevices = new();
     private IHost _host = null!;
     private AsyncServiceScope _scope;
 
@@ -37,13 +39,15 @@ public sealed class HttpFunctionsTests : IAsyncLifetime
             .ReturnsAsync((TaskName _, object? _, StartOrchestrationOptions? options, CancellationToken _) => options!.InstanceId!);
         _client.Setup(c => c.RaiseEventAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CancellationToken>()))
             .Returns(Task.CompletedTask);
+        _jobDevices.Setup(s => s.SaveAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<IReadOnlyList<JobDevice>>(), It.IsAny<int>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((string id, string _, IReadOnlyList<JobDevice> devices, int size, CancellationToken _) => new JobDeviceSet("reports", id + "/devices/x", devices.Count, size, ["iccid", "imei"]));
         _client.Setup(c => c.GetAllInstancesAsync(It.IsAny<OrchestrationQuery?>()))
             .Returns(Pageable.Create<OrchestrationMetadata>((_, _, _) => Task.FromResult(new Page<OrchestrationMetadata>([], null))));
     }
 
     public Task InitializeAsync()
     {
-        _host = FunctionsAppHost.Build();
+        _host = FunctionsAppHost.Build(services: s => s.AddSingleton(_jobDevices.Object));
         _scope = _host.Services.CreateAsyncScope();
         return Task.CompletedTask;
     }
@@ -93,7 +97,8 @@ public sealed class HttpFunctionsTests : IAsyncLifetime
         Assert.Equal(StatusCodes.Status202Accepted, StatusOf(result));
         Assert.True(CallerKeys.IsKeyed(request.HttpContext)); // a Function-level route: the Functions host checked the key
         _client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(
-            new TaskName(nameof(ProvisionDevices)), It.IsAny<ProvisioningJob>(), It.Is<StartOrchestrationOptions?>(o => o!.InstanceId == "job-new"), It.IsAny<CancellationToken>()), Times.Once);
+            new TaskName(nameof(ProvisionDevices)), It.Is<ProvisioningJob>(j => j.Devices.Count == 1), It.Is<StartOrchestrationOptions?>(o => o!.InstanceId == "job-new"), It.IsAny<CancellationToken>()), Times.Once);
+        _jobDevices.Verify(s => s.SaveAsync("job-new", It.IsAny<string>(), It.Is<IReadOnlyList<JobDevice>>(d => d.Count == 1), It.IsAny<int>(), It.IsAny<CancellationToken>()), Times.Once);
     }
 
     [Fact]

@@ -10,6 +10,7 @@ using Orchestrations.Testing.Azurite;
 using Orchestrations.ThingSpace;
 using Orchestrations.Workflows.Ingest;
 using Orchestrations.Workflows.Provisioning;
+using Orchestrations.Workflows.Provisioning.JobDevices;
 using Orchestrations.Workflows.Provisioning.Models;
 using Orchestrations.Workflows.Provisioning.Orchestrations;
 using Orchestrations.Workflows.Tests.Http;
@@ -41,13 +42,15 @@ public sealed class DeviceIngestHandlerTests
         _states = new IngestStateStore(new TableServiceClient(azurite.ConnectionString), _options.StateTable);
     }
 
+    private JobDeviceStore JobDevices => new(_blobs, Options.Create(new WorkflowStorageOptions { ReportContainer = _options.ResultsContainer }));
+
     private DeviceIngestHandler Handler(int maxDevicesPerJob = 100_000) => new(
         Options.Create(_options),
         Options.Create(new ProvisioningOptions { MaxDevicesPerJob = maxDevicesPerJob, DefaultUploadEmailAddress = "ops@example.com" }),
         Options.Create(new ThingSpaceOptions { AccountName = "0000123456-00001" }),
         _blobs,
         _states,
-        new ProvisioningJobStarter(Options.Create(new ProvisioningOptions()), _time),
+        new ProvisioningJobStarter(Options.Create(new ProvisioningOptions()), JobDevices, _time),
         _time,
         NullLogger<DeviceIngestHandler>.Instance);
 
@@ -95,6 +98,7 @@ public sealed class DeviceIngestHandlerTests
         Assert.Equal((nameof(ProvisionDevices), jobId), (name, id));
         ProvisioningJob job = Assert.IsType<ProvisioningJob>(input);
         Assert.Equal(3, job.Devices.Count);
+        Assert.Equal(3, (await JobDevices.LoadAsync(job.Devices, 0, CancellationToken.None)).Count); // the valid rows, stored for the job
         Assert.Equal(("M2M 5GB", "98101", "0000123456-00001", "ops@example.com"),
             (job.Settings.ServicePlan, job.Settings.MdnZipCode, job.Settings.AccountName, job.Settings.UploadEmailAddress));
         Assert.Equal(new BlobReference(_options.ResultsContainer, "lots/batch 1.csv.results.csv"), job.ResultsCsv);

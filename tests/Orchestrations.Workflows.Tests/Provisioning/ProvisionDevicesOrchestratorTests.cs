@@ -301,7 +301,7 @@ public sealed class ProvisionDevicesOrchestratorTests
     public async Task RunDeviceChunk_KeysCarryTheChunkInstanceId()
     {
         ScriptedOrchestrationContext chunkContext = new("job-1:chunk-0002");
-        ProvisioningChunk chunk = new("job-1", 2, ScriptedOrchestrationContext.Settings(), ScriptedOrchestrationContext.Timings(), TestDevices.Devices(2));
+        ProvisioningChunk chunk = ScriptedOrchestrationContext.Chunk(2, TestDevices.Devices(2));
 
         ProvisioningChunkResult result = await new ProvisionDeviceChunk().RunAsync(chunkContext.Object, chunk);
 
@@ -315,7 +315,7 @@ public sealed class ProvisionDevicesOrchestratorTests
     {
         ScriptedOrchestrationContext chunkContext = new("job-1:chunk-0000");
         chunkContext.Cancel.SetResult("stop");
-        ProvisioningChunk chunk = new("job-1", 0, ScriptedOrchestrationContext.Settings(), ScriptedOrchestrationContext.Timings(), TestDevices.Devices(2));
+        ProvisioningChunk chunk = ScriptedOrchestrationContext.Chunk(0, TestDevices.Devices(2));
 
         ProvisioningChunkResult result = await new ProvisionDeviceChunk().RunAsync(chunkContext.Object, chunk);
 
@@ -398,7 +398,7 @@ public sealed class ProvisionDevicesOrchestratorTests
             int index = children.FindIndex(c => !c.Task.IsCompleted);
             if (index >= 0)
             {
-                DeviceOutcome[] outcomes = [.. started[index].Chunk.Devices.Select(d => new DeviceOutcome(d.Key, DeviceOutcomeKind.Activated))];
+                DeviceOutcome[] outcomes = [.. ScriptedOrchestrationContext.DevicesOf(started[index].Chunk.Devices, started[index].Chunk.ChunkIndex).Select(d => new DeviceOutcome(d.Key, DeviceOutcomeKind.Activated))];
                 children[index].SetResult(new ProvisioningChunkResult(ProvisioningCounts.FromOutcomes(outcomes), false));
             }
         });
@@ -406,7 +406,9 @@ public sealed class ProvisionDevicesOrchestratorTests
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices, ScriptedOrchestrationContext.Timings(chunkSize: 10, parallel: 2)));
 
         Assert.Equal(["job-1:chunk-0000", "job-1:chunk-0001", "job-1:chunk-0002"], started.Select(s => s.Id));
-        Assert.Equal([10, 10, 5], started.Select(s => s.Chunk.Devices.Count));
+        Assert.Equal([10, 10, 5], started.Select(s => ScriptedOrchestrationContext.DevicesOf(s.Chunk.Devices, s.Chunk.ChunkIndex).Count));
+        Assert.Equal(devices, started.SelectMany(s => ScriptedOrchestrationContext.DevicesOf(s.Chunk.Devices, s.Chunk.ChunkIndex)));
+        Assert.Empty(_context.CallsTo(nameof(LoadJobDevices))); // the parent never reads the devices of a chunk that runs
         Assert.Empty(_context.Outcomes); // each chunk writes its own devices' outcomes
         Assert.Equal(25, result.Counts.Activated);
         Assert.Equal(25, result.Counts.Total);
@@ -427,7 +429,7 @@ public sealed class ProvisionDevicesOrchestratorTests
                     return Task.FromException<ProvisioningChunkResult>(new TaskFailedException(nameof(ProvisionDeviceChunk), 3, new TaskFailureDetails("System.Exception", "storage exploded", null, null, null)));
                 }
 
-                DeviceOutcome[] outcomes = [.. chunk.Devices.Select(d => new DeviceOutcome(d.Key, DeviceOutcomeKind.Activated))];
+                DeviceOutcome[] outcomes = [.. ScriptedOrchestrationContext.DevicesOf(chunk.Devices, chunk.ChunkIndex).Select(d => new DeviceOutcome(d.Key, DeviceOutcomeKind.Activated))];
                 return Task.FromResult(new ProvisioningChunkResult(ProvisioningCounts.FromOutcomes(outcomes), false));
             });
 

@@ -24,13 +24,14 @@ public sealed class ProvisioningJobsHandlerTests
     private readonly ProvisioningOptions _options = new() { ChunkSize = 7, MaxDevicesPerJob = 3 };
     private readonly ProvisioningJobsHandler _handler;
     private readonly InMemoryOutcomes _outcomes = new();
+    private readonly InMemoryJobDevices _devices = new();
 
     public ProvisioningJobsHandlerTests()
     {
         _handler = new ProvisioningJobsHandler(
             Options.Create(_options),
             Options.Create(new ThingSpaceOptions { AccountName = "0000123456-00001" }),
-            new ProvisioningJobStarter(Options.Create(_options), _time),
+            new ProvisioningJobStarter(Options.Create(_options), _devices, _time),
             _outcomes);
     }
 
@@ -85,7 +86,7 @@ public sealed class ProvisioningJobsHandlerTests
             new("imei:8", DeviceOutcomeKind.Failed, FaultCode: "UnifiedWebService.REQUEST_FAILED.UnexpectedError"),
         ];
         _outcomes.Add(id, outcomes);
-        ProvisioningJob input = new(id, new ActivationSettings("0000123456-00001", "m2m4G", "98801"), _options.ToTimings(), [], "fp", _time.GetUtcNow());
+        ProvisioningJob input = new(id, new ActivationSettings("0000123456-00001", "m2m4G", "98801"), _options.ToTimings(), InMemoryJobDevices.None, "fp", _time.GetUtcNow());
         ProvisioningResult result = new(id, ProvisioningCounts.FromOutcomes(outcomes), false, null);
         _client.Add(nameof(ProvisionDevices), id, OrchestrationRuntimeStatus.Completed, input: input, output: result,
             customStatus: new ProvisioningProgress(ProvisioningPhases.Completed, result.Counts));
@@ -142,7 +143,7 @@ public sealed class ProvisioningJobsHandlerTests
         ProvisioningJob retry = Assert.IsType<ProvisioningJob>(scheduled);
         Assert.Equal("job-1-retry", id);
         Assert.Equal("job-1", retry.RetryOf);
-        Assert.Equal(["imei:3", "imei:5", "imei:6", "imei:8"], retry.Devices.Select(d => d.Key));
+        Assert.Equal(["imei:3", "imei:5", "imei:6", "imei:8"], _devices.All(retry.Devices).Select(d => d.Key));
         Assert.Equal("m2m4G", retry.Settings.ServicePlan);
         JsonElement source = (await GetAsync("job-1")).Body;
         JsonElement linked = (await GetAsync("job-1-retry")).Body;
@@ -155,7 +156,7 @@ public sealed class ProvisioningJobsHandlerTests
     public async Task Retry_RunningJob_409AndNothingStarted()
     {
         _client.Add(nameof(ProvisionDevices), "job-1", OrchestrationRuntimeStatus.Running,
-            input: new ProvisioningJob("job-1", new ActivationSettings("0000123456-00001", "m2m4G", "98801"), _options.ToTimings(), [], "fp", _time.GetUtcNow()));
+            input: new ProvisioningJob("job-1", new ActivationSettings("0000123456-00001", "m2m4G", "98801"), _options.ToTimings(), InMemoryJobDevices.None, "fp", _time.GetUtcNow()));
 
         HttpTestContext.Answer answer = await RetryAsync("job-1");
 
@@ -168,7 +169,7 @@ public sealed class ProvisioningJobsHandlerTests
     {
         _outcomes.Add("job-2", [new DeviceOutcome("imei:1", DeviceOutcomeKind.Activated), new DeviceOutcome("imei:2", DeviceOutcomeKind.Failed, FaultCode: "UnifiedWebService.INPUT_INVALID.x")]);
         _client.Add(nameof(ProvisionDevices), "job-2", OrchestrationRuntimeStatus.Completed,
-            input: new ProvisioningJob("job-2", new ActivationSettings("0000123456-00001", "m2m4G", "98801"), _options.ToTimings(), [], "fp", _time.GetUtcNow()));
+            input: new ProvisioningJob("job-2", new ActivationSettings("0000123456-00001", "m2m4G", "98801"), _options.ToTimings(), InMemoryJobDevices.None, "fp", _time.GetUtcNow()));
 
         HttpTestContext.Answer answer = await RetryAsync("job-2");
 
@@ -201,7 +202,9 @@ public sealed class ProvisioningJobsHandlerTests
         Assert.Equal(_time.GetUtcNow(), job.SubmittedAt);
         Assert.Equal(7, job.Timings.ChunkSize); // configuration captured into the input at start
         Assert.Equal("0000123456-00001", job.Settings.AccountName);
-        Assert.Single(job.Devices);
+        Assert.Equal(1, job.Devices.Count);
+        Assert.DoesNotContain(TestDevices.Imei(1), JsonSerializer.Serialize(job), StringComparison.Ordinal); // the orchestration input names no device
+        Assert.Equal(TestDevices.Imei(1), Assert.Single(_devices.All(job.Devices)).DeviceIds.Single(id => id.Kind == "imei").Id); // stored, not in the input
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -84,6 +85,13 @@ internal sealed class ScriptedOrchestrationContext
                 return VerifyFailure is { } failure
                     ? Task.FromException<IReadOnlyList<VerifiedDevice>>(failure)
                     : Task.FromResult(Verify((VerifyDevicesInput)input!));
+            });
+        Mock.Setup(c => c.CallActivityAsync<IReadOnlyList<JobDevice>>(nameof(LoadJobDevices), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                Record(name, input, options);
+                LoadJobDevicesInput load = (LoadJobDevicesInput)input!;
+                return Task.FromResult(DevicesOf(load.Devices, load.ChunkIndex));
             });
         Mock.Setup(c => c.CallActivityAsync<int>(nameof(RecordDeviceOutcomes), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns((TaskName name, object? input, TaskOptions? options) =>
@@ -211,8 +219,38 @@ internal sealed class ScriptedOrchestrationContext
     public static ActivationSettings Settings(string? deviceSku = "SKU-1", string? email = "ops@example.com") =>
         new("0000123456-00001", "m2m4G", "98801", DeviceSku: deviceSku, UploadEmailAddress: email);
 
-    public static ProvisioningJob Job(IReadOnlyList<JobDevice> devices, ProvisioningTimings? timings = null, ActivationSettings? settings = null) =>
-        new("job-1", settings ?? Settings(), timings ?? Timings(), devices, "fingerprint", DateTimeOffset.UnixEpoch);
+    public static ProvisioningJob Job(IReadOnlyList<JobDevice> devices, ProvisioningTimings? timings = null, ActivationSettings? settings = null)
+    {
+        ProvisioningTimings t = timings ?? Timings();
+        return new("job-1", settings ?? Settings(), t, Store(devices, t.ChunkSize), "fingerprint", DateTimeOffset.UnixEpoch);
+    }
+
+    /// <summary>A chunk input whose chunk <paramref name="chunkIndex"/> holds <paramref name="devices"/> (as if the starter had stored them).</summary>
+    public static ProvisioningChunk Chunk(int chunkIndex, IReadOnlyList<JobDevice> devices)
+    {
+        JobDeviceSet set = new("reports", $"job-1/devices/{Guid.NewGuid():N}", (chunkIndex * devices.Count) + devices.Count, devices.Count, ["imei"]);
+        StoredChunks[(set.Prefix, chunkIndex)] = devices;
+        return new ProvisioningChunk("job-1", chunkIndex, Settings(), Timings(), set);
+    }
+
+    /// <summary>Stores <paramref name="devices"/> the way the starter does (one entry per chunk), for <see cref="LoadJobDevices"/> to answer from.</summary>
+    public static JobDeviceSet Store(IReadOnlyList<JobDevice> devices, int chunkSize)
+    {
+        string[] kinds = [.. devices.SelectMany(d => d.DeviceIds).Select(id => id.Kind.ToLowerInvariant()).Distinct().Order(StringComparer.Ordinal)];
+        JobDeviceSet set = new("reports", $"job-1/devices/{Guid.NewGuid():N}", devices.Count, chunkSize, kinds);
+        for (int chunk = 0; chunk < set.Chunks; chunk++)
+        {
+            StoredChunks[(set.Prefix, chunk)] = [.. devices.Skip(set.FirstIndex(chunk)).Take(set.ChunkLength(chunk))];
+        }
+
+        return set;
+    }
+
+    /// <summary>The devices stored for chunk <paramref name="chunkIndex"/> of <paramref name="set"/>.</summary>
+    public static IReadOnlyList<JobDevice> DevicesOf(JobDeviceSet set, int chunkIndex) => StoredChunks[(set.Prefix, chunkIndex)];
+
+    // Shared by the tests running in parallel: every set has its own prefix.
+    private static readonly ConcurrentDictionary<(string Prefix, int Chunk), IReadOnlyList<JobDevice>> StoredChunks = new();
 
     public static string Key(JobDevice d) => DeviceKeys.Of(d.DeviceIds);
 }

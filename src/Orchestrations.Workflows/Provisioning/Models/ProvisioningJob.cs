@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Orchestrations.ThingSpace.Models;
 using Orchestrations.Workflows.Devices;
@@ -56,25 +57,52 @@ public sealed record ProvisioningTimings(
 }
 
 /// <summary>
-/// The input of <c>ProvisionDevices</c>: everything the job needs, fixed at start. <paramref name="ResultsCsv"/>, when
-/// set, is a blob the report activity also writes the per-device outcome CSV to (jobs started from a CSV file);
-/// <paramref name="RetryOf"/> is the job this one retries (<c>POST …/jobs/{id}/retry</c>).
+/// The input of <c>ProvisionDevices</c>: everything the job needs, fixed at start. The devices themselves are not in it
+/// (100,000 of them would be carried through every replay of the job): <paramref name="Devices"/> says where they were
+/// stored when the job started, one blob per chunk. <paramref name="ResultsCsv"/>, when set, is a blob the report
+/// activity also writes the per-device outcome CSV to (jobs started from a CSV file); <paramref name="RetryOf"/> is the
+/// job this one retries (<c>POST …/jobs/{id}/retry</c>).
 /// </summary>
 public sealed record ProvisioningJob(
     string JobId,
     ActivationSettings Settings,
     ProvisioningTimings Timings,
-    IReadOnlyList<JobDevice> Devices,
+    JobDeviceSet Devices,
     string RequestFingerprint,
     DateTimeOffset SubmittedAt,
     BlobReference? ResultsCsv = null,
     string? RetryOf = null);
 
+/// <summary>
+/// Where a job's devices are: <see cref="Count"/> devices in blobs of <see cref="ChunkSize"/> each (the last one
+/// shorter), <c>{Prefix}/chunk-0000.json</c> onwards in <see cref="Container"/>, written once before the job is
+/// scheduled and never changed. <see cref="IdentifierKinds"/> are the kinds its devices use (lower case, sorted): the
+/// report's identifier columns.
+/// </summary>
+public sealed record JobDeviceSet(string Container, string Prefix, int Count, int ChunkSize, IReadOnlyList<string> IdentifierKinds)
+{
+    /// <summary>How many chunks (blobs) the devices fill.</summary>
+    [JsonIgnore]
+    public int Chunks => (Count + ChunkSize - 1) / ChunkSize;
+
+    /// <summary>The blob of chunk <paramref name="chunkIndex"/>.</summary>
+    public string ChunkBlob(int chunkIndex) => $"{Prefix}/chunk-{chunkIndex.ToString("D4", CultureInfo.InvariantCulture)}.json";
+
+    /// <summary>How many devices chunk <paramref name="chunkIndex"/> holds.</summary>
+    public int ChunkLength(int chunkIndex) => Math.Min(ChunkSize, Count - (chunkIndex * ChunkSize));
+
+    /// <summary>The job-wide index of the first device of chunk <paramref name="chunkIndex"/> (outcome rows are keyed by it).</summary>
+    public int FirstIndex(int chunkIndex) => chunkIndex * ChunkSize;
+}
+
 /// <summary>A blob: its container and name.</summary>
 public sealed record BlobReference(string Container, string Name);
 
-/// <summary>The input of a chunk sub-orchestration.</summary>
-public sealed record ProvisioningChunk(string JobId, int ChunkIndex, ActivationSettings Settings, ProvisioningTimings Timings, IReadOnlyList<JobDevice> Devices);
+/// <summary>The input of a chunk sub-orchestration: which chunk of the job's stored devices it provisions.</summary>
+public sealed record ProvisioningChunk(string JobId, int ChunkIndex, ActivationSettings Settings, ProvisioningTimings Timings, JobDeviceSet Devices);
+
+/// <summary>Input of <c>LoadJobDevices</c>: one chunk of a job's stored devices.</summary>
+public sealed record LoadJobDevicesInput(JobDeviceSet Devices, int ChunkIndex);
 
 /// <summary>A device's outcome; written by name in JSON (API, reports, history).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<DeviceOutcomeKind>))]

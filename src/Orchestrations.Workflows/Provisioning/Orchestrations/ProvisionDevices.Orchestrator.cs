@@ -23,17 +23,16 @@ public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, Provisi
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         Task<string> cancelled = context.WaitForExternalEvent<string>(ProvisioningEvents.Cancel);
-        context.CreateReplaySafeLogger(LogCategory).JobStarted(input.JobId, input.Devices.Count, (input.Devices.Count + input.Timings.ChunkSize - 1) / input.Timings.ChunkSize);
+        context.CreateReplaySafeLogger(LogCategory).JobStarted(input.JobId, input.Devices.Count, input.Devices.Chunks);
 
-        ProvisioningChunkResult result = input.Devices.Count <= input.Timings.ChunkSize
-            ? await new ProvisioningWorkflow(context, ToChunk(input, 0, input.Devices), cancelled).RunAsync()
+        ProvisioningChunkResult result = input.Devices.Chunks <= 1
+            ? await RunInlineAsync(context, input, cancelled)
             : await FanOutAsync(context, input, cancelled);
 
         context.SetCustomStatus(new ProvisioningProgress(ProvisioningPhases.Reporting, result.Counts));
-        string[] kinds = [.. input.Devices.SelectMany(d => d.DeviceIds).Select(id => id.Kind.Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         ProvisioningReport report = await context.CallActivityAsync<ProvisioningReport>(
             nameof(WriteProvisioningReport),
-            new WriteReportInput(input.JobId, result.Counts, result.Cancelled, kinds, input.ResultsCsv),
+            new WriteReportInput(input.JobId, result.Counts, result.Cancelled, input.Devices.IdentifierKinds, input.ResultsCsv),
             TaskOptions.FromRetryPolicy(ProvisioningWorkflow.ReadRetry));
 
         context.SetCustomStatus(new ProvisioningProgress(result.Cancelled ? ProvisioningPhases.Cancelled : ProvisioningPhases.Completed, result.Counts));
@@ -42,32 +41,44 @@ public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, Provisi
         return new ProvisioningResult(input.JobId, result.Counts, result.Cancelled, report, input.RetryOf);
     }
 
-    private static ProvisioningChunk ToChunk(ProvisioningJob job, int index, IReadOnlyList<JobDevice> devices) =>
-        new(job.JobId, index, job.Settings, job.Timings, devices);
+    private static ProvisioningChunk ToChunk(ProvisioningJob job, int index) =>
+        new(job.JobId, index, job.Settings, job.Timings, job.Devices);
+
+    /// <summary>A job of one chunk runs the workflow in this orchestration; an empty job (nothing to provision) only reports.</summary>
+    private static async Task<ProvisioningChunkResult> RunInlineAsync(TaskOrchestrationContext context, ProvisioningJob job, Task<string> cancelled)
+    {
+        IReadOnlyList<JobDevice> devices = job.Devices.Count == 0 ? [] : await LoadAsync(context, job.Devices, 0);
+        return await new ProvisioningWorkflow(context, ToChunk(job, 0), devices, cancelled).RunAsync();
+    }
+
+    /// <summary>One chunk of the job's stored devices (in this history: a chunk's worth, never the job's).</summary>
+    internal static Task<IReadOnlyList<JobDevice>> LoadAsync(TaskOrchestrationContext context, JobDeviceSet devices, int chunkIndex) =>
+        context.CallActivityAsync<IReadOnlyList<JobDevice>>(
+            nameof(LoadJobDevices), new LoadJobDevicesInput(devices, chunkIndex), TaskOptions.FromRetryPolicy(ProvisioningWorkflow.ReadRetry));
 
     private static async Task<ProvisioningChunkResult> FanOutAsync(TaskOrchestrationContext context, ProvisioningJob job, Task<string> cancelled)
     {
-        List<JobDevice[]> chunks = [.. job.Devices.Chunk(job.Timings.ChunkSize)];
-        ProvisioningChunkResult?[] results = new ProvisioningChunkResult?[chunks.Count];
+        int chunks = job.Devices.Chunks;
+        ProvisioningChunkResult?[] results = new ProvisioningChunkResult?[chunks];
         Dictionary<Task<ProvisioningChunkResult>, int> running = [];
         ProvisioningCounts finished = new();
         int next = 0;
         bool cancelForwarded = false;
 
-        while (next < chunks.Count || running.Count > 0)
+        while (next < chunks || running.Count > 0)
         {
-            while (!cancelled.IsCompleted && running.Count < job.Timings.MaxParallelChunks && next < chunks.Count)
+            while (!cancelled.IsCompleted && running.Count < job.Timings.MaxParallelChunks && next < chunks)
             {
                 Task<ProvisioningChunkResult> child = context.CallSubOrchestratorAsync<ProvisioningChunkResult>(
                     nameof(ProvisionDeviceChunk),
-                    ToChunk(job, next, chunks[next]),
+                    ToChunk(job, next),
                     new SubOrchestrationOptions(instanceId: ProvisioningInstanceIds.Chunk(job.JobId, next)));
                 running.Add(child, next);
                 next++;
             }
 
             context.SetCustomStatus(new ProvisioningProgress(
-                $"Chunks: {next - running.Count} of {chunks.Count} done, {running.Count} running", finished with { Total = job.Devices.Count }));
+                $"Chunks: {next - running.Count} of {chunks} done, {running.Count} running", finished with { Total = job.Devices.Count }));
             if (running.Count == 0)
             {
                 break; // cancelled before the remaining chunks started
@@ -101,38 +112,36 @@ public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, Provisi
             catch (TaskFailedException ex)
             {
                 // A chunk that failed outright loses no device: each is reported (table included), with the reason.
-                context.CreateReplaySafeLogger(LogCategory).ChunkFailed(job.JobId, chunkIndex, ex.FailureDetails.ErrorMessage, chunks[chunkIndex].Length);
-                DeviceOutcome[] unknown = [.. chunks[chunkIndex].Select(d => new DeviceOutcome(
-                    d.Key, DeviceOutcomeKind.Unconfirmed, Reason: $"Chunk {chunkIndex} failed: {ex.FailureDetails.ErrorMessage}"))];
-                await RecordAsync(context, job, chunkIndex, unknown);
-                results[chunkIndex] = new ProvisioningChunkResult(ProvisioningCounts.FromOutcomes(unknown), false);
+                context.CreateReplaySafeLogger(LogCategory).ChunkFailed(job.JobId, chunkIndex, ex.FailureDetails.ErrorMessage, job.Devices.ChunkLength(chunkIndex));
+                results[chunkIndex] = await RecordAsync(
+                    context, job, chunkIndex, DeviceOutcomeKind.Unconfirmed, $"Chunk {chunkIndex} failed: {ex.FailureDetails.ErrorMessage}");
             }
 
             finished = finished.Add(results[chunkIndex]!.Counts);
         }
 
-        for (int i = 0; i < chunks.Count; i++)
+        for (int i = 0; i < chunks; i++)
         {
             if (results[i] is null)
             {
-                DeviceOutcome[] notStarted = [.. chunks[i].Select(d => new DeviceOutcome(
-                    d.Key, DeviceOutcomeKind.Cancelled, Reason: "The job was cancelled before this device's chunk started."))];
-                await RecordAsync(context, job, i, notStarted);
-                finished = finished.Add(ProvisioningCounts.FromOutcomes(notStarted));
+                ProvisioningChunkResult notStarted = await RecordAsync(
+                    context, job, i, DeviceOutcomeKind.Cancelled, "The job was cancelled before this device's chunk started.");
+                finished = finished.Add(notStarted.Counts);
             }
         }
 
         return new ProvisioningChunkResult(finished with { Total = job.Devices.Count }, cancelled.IsCompleted);
     }
 
-    /// <summary>Writes outcomes the chunk itself could not (it failed, or never started) to the outcome table.</summary>
-    private static async Task RecordAsync(TaskOrchestrationContext context, ProvisioningJob job, int chunkIndex, DeviceOutcome[] outcomes)
+    /// <summary>Writes the outcome of every device of a chunk that could not write its own (it failed, or never started) to the outcome table.</summary>
+    private static async Task<ProvisioningChunkResult> RecordAsync(TaskOrchestrationContext context, ProvisioningJob job, int chunkIndex, DeviceOutcomeKind outcome, string reason)
     {
-        int offset = chunkIndex * job.Timings.ChunkSize;
-        StoredOutcome[] rows = [.. outcomes.Select((o, i) => new StoredOutcome(offset + i, job.Devices[offset + i], o))];
-        foreach (StoredOutcome[] slice in rows.Chunk(2000))
-        {
-            await context.CallActivityAsync<int>(nameof(RecordDeviceOutcomes), new RecordOutcomesInput(job.JobId, slice), TaskOptions.FromRetryPolicy(ProvisioningWorkflow.ReadRetry));
-        }
+        IReadOnlyList<JobDevice> devices = await LoadAsync(context, job.Devices, chunkIndex);
+        int offset = job.Devices.FirstIndex(chunkIndex);
+        StoredOutcome[] rows = [.. devices.Select((d, i) => new StoredOutcome(offset + i, d, new DeviceOutcome(d.Key, outcome, Reason: reason)))];
+        await Task.WhenAll(rows.Chunk(2000).Select(slice => context.CallActivityAsync<int>(
+            nameof(RecordDeviceOutcomes), new RecordOutcomesInput(job.JobId, slice), TaskOptions.FromRetryPolicy(ProvisioningWorkflow.ReadRetry))));
+
+        return new ProvisioningChunkResult(ProvisioningCounts.FromOutcomes([.. rows.Select(r => r.Outcome)]), false);
     }
 }

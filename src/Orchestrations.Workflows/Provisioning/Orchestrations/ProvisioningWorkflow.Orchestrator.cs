@@ -44,6 +44,7 @@ internal sealed class ProvisioningWorkflow
 
     private readonly TaskOrchestrationContext _context;
     private readonly ProvisioningChunk _chunk;
+    private readonly IReadOnlyList<JobDevice> _devices;
     private readonly Task<string> _cancelled;
     private readonly DeviceIndex _index;
     private readonly DeviceOutcome?[] _outcomes;
@@ -55,15 +56,17 @@ internal sealed class ProvisioningWorkflow
     private string? _inDoubtReason;
     private bool _published;
 
-    public ProvisioningWorkflow(TaskOrchestrationContext context, ProvisioningChunk chunk, Task<string> cancelled)
+    /// <summary>The workflow of <paramref name="chunk"/> for its <paramref name="devices"/>, as <see cref="LoadJobDevices"/> read them.</summary>
+    public ProvisioningWorkflow(TaskOrchestrationContext context, ProvisioningChunk chunk, IReadOnlyList<JobDevice> devices, Task<string> cancelled)
     {
         _context = context;
         _chunk = chunk;
+        _devices = devices;
         _cancelled = cancelled;
-        _index = new DeviceIndex(chunk.Devices);
-        _outcomes = new DeviceOutcome?[chunk.Devices.Count];
-        _recorded = new bool[chunk.Devices.Count];
-        _counts = new ProvisioningCounts { Total = chunk.Devices.Count };
+        _index = new DeviceIndex(devices);
+        _outcomes = new DeviceOutcome?[devices.Count];
+        _recorded = new bool[devices.Count];
+        _counts = new ProvisioningCounts { Total = devices.Count };
     }
 
     private ProvisioningTimings Timings => _chunk.Timings;
@@ -72,7 +75,7 @@ internal sealed class ProvisioningWorkflow
 
     public async Task<ProvisioningChunkResult> RunAsync()
     {
-        List<int> all = [.. Enumerable.Range(0, _chunk.Devices.Count)];
+        List<int> all = [.. Enumerable.Range(0, _devices.Count)];
         if (IsCancelled)
         {
             return await FinishAsync();
@@ -338,7 +341,7 @@ internal sealed class ProvisioningWorkflow
         {
             IReadOnlyList<VerifiedDevice> listed = await _context.CallActivityAsync<IReadOnlyList<VerifiedDevice>>(
                 nameof(VerifyDevices),
-                new VerifyDevicesInput(_chunk.Settings.AccountName, null, [.. devices.Select(i => _chunk.Devices[i])]),
+                new VerifyDevicesInput(_chunk.Settings.AccountName, null, [.. devices.Select(i => _devices[i])]),
                 TaskOptions.FromRetryPolicy(ReadRetry));
             Dictionary<int, VerifiedDevice> byIndex = [];
             foreach (VerifiedDevice device in listed)
@@ -422,7 +425,7 @@ internal sealed class ProvisioningWorkflow
         {
             submitted = await _context.CallActivityAsync<SubmittedRequest>(
                 activity,
-                new DeviceRequestInput(_chunk.JobId, _chunk.Settings, [.. devices.Select(i => _chunk.Devices[i])], key),
+                new DeviceRequestInput(_chunk.JobId, _chunk.Settings, [.. devices.Select(i => _devices[i])], key),
                 TaskOptions.FromRetryPolicy(RetryLater));
         }
         catch (TaskFailedException ex) when (IsRetryLater(ex.FailureDetails))
@@ -577,13 +580,13 @@ internal sealed class ProvisioningWorkflow
     private static bool Prefer(DeviceCallbackResult candidate, DeviceCallbackResult earlier) => earlier.Succeeded && !candidate.Succeeded;
 
     private void Settle(int i, DeviceOutcomeKind outcome, string? mdn = null, string? state = null, string? plan = null, string? faultCode = null, string? reason = null) =>
-        _outcomes[i] ??= new DeviceOutcome(_chunk.Devices[i].Key, outcome, mdn, state, plan, faultCode, reason);
+        _outcomes[i] ??= new DeviceOutcome(_devices[i].Key, outcome, mdn, state, plan, faultCode, reason);
 
     private async Task<ProvisioningChunkResult> FinishAsync()
     {
         for (int i = 0; i < _outcomes.Length; i++)
         {
-            _outcomes[i] ??= new DeviceOutcome(_chunk.Devices[i].Key, DeviceOutcomeKind.Cancelled, Reason: "The job was cancelled before this device was submitted.");
+            _outcomes[i] ??= new DeviceOutcome(_devices[i].Key, DeviceOutcomeKind.Cancelled, Reason: "The job was cancelled before this device was submitted.");
         }
 
         await RecordAsync();
@@ -600,20 +603,19 @@ internal sealed class ProvisioningWorkflow
     private async Task RecordAsync()
     {
         List<StoredOutcome> fresh = [];
-        int offset = _chunk.ChunkIndex * Timings.ChunkSize;
+        int offset = _chunk.Devices.FirstIndex(_chunk.ChunkIndex);
         for (int i = 0; i < _outcomes.Length; i++)
         {
             if (_outcomes[i] is { } outcome && !_recorded[i])
             {
-                fresh.Add(new StoredOutcome(offset + i, _chunk.Devices[i], outcome));
+                fresh.Add(new StoredOutcome(offset + i, _devices[i], outcome));
                 _recorded[i] = true;
             }
         }
 
-        foreach (StoredOutcome[] slice in fresh.Chunk(RecordSliceSize))
-        {
-            await _context.CallActivityAsync<int>(nameof(RecordDeviceOutcomes), new RecordOutcomesInput(_chunk.JobId, slice), TaskOptions.FromRetryPolicy(ReadRetry));
-        }
+        // The slices write disjoint rows: scheduled together, they run on as many activity workers as are free.
+        await Task.WhenAll(fresh.Chunk(RecordSliceSize).Select(slice => _context.CallActivityAsync<int>(
+            nameof(RecordDeviceOutcomes), new RecordOutcomesInput(_chunk.JobId, slice), TaskOptions.FromRetryPolicy(ReadRetry))));
     }
 
     private void Publish(string phase)
