@@ -1,8 +1,10 @@
 // Usage aggregation benchmark: one account's previous UTC day for N devices (default 10,000) through the real host,
 // in this process on Kestrel so that its storage and ThingSpace requests can be counted, against the simulator and
 // Azurite as separate processes. Prints wall time, ThingSpace requests by operation, storage requests by kind, the
-// peak working set of this process (the host) and one "RESULT ..." line.
-//   dotnet run -c Release --project bench/Orchestrations.UsageBench -- [devices] [key=value host settings...]
+// peak working set of this process (the host) and one "RESULT ..." line. By default usage is read with one aggregate
+// usage request (#22) per chunk and its DeviceUsage callbacks (the host registers its callback URL with the simulator);
+// --per-device reads it with one usage-history call (#21) per device instead (Usage:ReadMode=PerDevice).
+//   dotnet run -c Release --project bench/Orchestrations.UsageBench -- [devices] [--per-device] [key=value host settings...]
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
@@ -28,8 +30,11 @@ internal static class UsageBenchmark
 
     public static async Task<int> Main(string[] args)
     {
+        bool perDevice = args.Contains("--per-device", StringComparer.Ordinal);
+        args = [.. args.Where(a => a != "--per-device")];
         int devices = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10_000;
         Dictionary<string, string?> overrides = args.Skip(1).Select(a => a.Split('=', 2)).ToDictionary(p => p[0], p => (string?)p[1]);
+        string mode = perDevice ? "PerDevice" : "Aggregate";
 
         await using AzuriteInstance azurite = await AzuriteInstance.StartAsync();
         await using AppProcess simulator = await AppProcess.StartAsync(
@@ -75,7 +80,9 @@ internal static class UsageBenchmark
             ["ThingSpace:Password"] = "sim-password",
             ["ThingSpace:AccountName"] = Account,
             ["Api:Keys:0"] = ApiKey,
-            ["Callbacks:RegisterOnStartup"] = "false",
+            ["Callbacks:RegisterOnStartup"] = perDevice ? "false" : "true",
+            ["Callbacks:PublicUrl"] = perDevice ? null : $"http://127.0.0.1:{port}/api/callbacks/thingspace",
+            ["Usage:ReadMode"] = mode,
             ["Callbacks:Username"] = "bench-callback",
             ["Callbacks:Password"] = "bench-callback-password",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -110,6 +117,28 @@ internal static class UsageBenchmark
         factory.StartServer();
         using HttpClient api = new() { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(5) };
         api.DefaultRequestHeaders.Add("x-functions-key", ApiKey);
+        if (!perDevice)
+        {
+            // Aggregate usage needs the DeviceUsage listener registered with the simulator first (health says Healthy then).
+            Stopwatch registering = Stopwatch.StartNew();
+            while (true)
+            {
+                using (HttpResponseMessage health = await api.GetAsync("api/health"))
+                {
+                    if ((await health.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString() == "Healthy")
+                    {
+                        break;
+                    }
+                }
+
+                if (registering.Elapsed > TimeSpan.FromMinutes(2))
+                {
+                    throw new TimeoutException("The host did not register its callback listeners within 2 minutes.");
+                }
+
+                await Task.Delay(100);
+            }
+        }
 
         storage.Reset();
         thingSpace.Reset();
@@ -140,7 +169,7 @@ internal static class UsageBenchmark
 
         wall.Stop();
         long peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024);
-        Console.WriteLine($"devices                         {devices}");
+        Console.WriteLine($"devices                         {devices} (read mode {mode})");
         Console.WriteLine($"run                             {run.GetProperty("status").GetString()} {run.GetProperty("counts")}");
         Console.WriteLine($"wall time                       {wall.Elapsed.TotalSeconds:F1} s");
         Console.WriteLine($"ThingSpace requests             {thingSpace.Total} ({string.Join(", ", thingSpace.ByKind.OrderBy(k => k.Key).Select(k => $"{k.Key}={k.Value}"))})");
@@ -152,7 +181,7 @@ internal static class UsageBenchmark
 
         Console.WriteLine($"peak working set (host process) {peakMiB} MiB (before the run {peakBefore / (1024 * 1024)} MiB)");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT devices={devices} wall_s={wall.Elapsed.TotalSeconds:F1} thingspace_requests={thingSpace.Total} storage_requests={storage.Total} peak_mib={peakMiB} status={run.GetProperty("status").GetString()}"));
+            $"RESULT mode={mode} devices={devices} wall_s={wall.Elapsed.TotalSeconds:F1} thingspace_requests={thingSpace.Total} storage_requests={storage.Total} peak_mib={peakMiB} status={run.GetProperty("status").GetString()}"));
         return run.GetProperty("status").GetString() == "Completed" ? 0 : 1;
     }
 }

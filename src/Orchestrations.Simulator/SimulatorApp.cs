@@ -26,6 +26,7 @@ public static partial class SimulatorApp
         builder.Services.AddSingleton<Inventory>();
         builder.Services.AddSingleton<AuthStore>();
         builder.Services.AddSingleton<FaultState>();
+        builder.Services.AddSingleton<RequestCounts>();
         builder.Services.AddSingleton<CallbackRegistry>();
         builder.Services.AddSingleton<DeliveryLog>();
         builder.Services.AddSingleton<CallbackDispatcher>();
@@ -265,6 +266,7 @@ public static partial class SimulatorApp
         FaultState faults = http.RequestServices.GetRequiredService<FaultState>();
         TimeProvider time = http.RequestServices.GetRequiredService<TimeProvider>();
         string operation = http.GetEndpoint()?.Metadata.GetMetadata<OperationName>()?.Name ?? "unknown";
+        http.RequestServices.GetRequiredService<RequestCounts>().Add(operation);
         (TimeSpan slow, bool afterAction) = faults.SlowDelay(operation);
         if (slow > TimeSpan.Zero)
         {

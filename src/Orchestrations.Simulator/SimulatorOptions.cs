@@ -138,8 +138,19 @@ public sealed class FaultSettings
     /// <summary>Seed of the fault dice; null picks a random seed.</summary>
     public int? RandomSeed { get; set; }
 
-    /// <summary>Device identifiers (any kind) whose usage-history requests (#21) always fail with 500 <c>REQUEST_FAILED.UnexpectedError</c>.</summary>
+    /// <summary>
+    /// Device identifiers (any kind) whose usage-history requests (#21) always fail with 500 <c>REQUEST_FAILED.UnexpectedError</c>,
+    /// and whose <c>DeviceUsage</c> callback of an aggregate usage request (#22) is a failure (<c>faultResponse</c>).
+    /// </summary>
     public List<string> FailUsageDevices { get; set; } = [];
+
+    /// <summary>Probability (0..1) that a <c>DeviceUsage</c> device message (aggregate usage, #22) is never sent.</summary>
+    [Range(0.0, 1.0)]
+    public double LoseUsageCallbackRate { get; set; }
+
+    /// <summary>Probability (0..1) that the final "Request Completed Processing" message of a request is never sent.</summary>
+    [Range(0.0, 1.0)]
+    public double LoseCompletionRate { get; set; }
 
     /// <summary>Checks the ranges; returns the problems (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
@@ -150,6 +161,8 @@ public sealed class FaultSettings
         CheckRate(problems, nameof(DuplicateCallbackRate), DuplicateCallbackRate);
         CheckRate(problems, nameof(LoseCallbackRate), LoseCallbackRate);
         CheckRate(problems, nameof(DeviceFailureRate), DeviceFailureRate);
+        CheckRate(problems, nameof(LoseUsageCallbackRate), LoseUsageCallbackRate);
+        CheckRate(problems, nameof(LoseCompletionRate), LoseCompletionRate);
         foreach (KeyValuePair<string, double> pair in ErrorRates)
         {
             CheckRate(problems, $"{nameof(ErrorRates)}.{pair.Key}", pair.Value);
@@ -193,6 +206,8 @@ public sealed class FaultSettings
         DeviceFailureRate = DeviceFailureRate,
         RandomSeed = RandomSeed,
         FailUsageDevices = [.. FailUsageDevices],
+        LoseUsageCallbackRate = LoseUsageCallbackRate,
+        LoseCompletionRate = LoseCompletionRate,
     };
 
     private static void CheckRate(List<string> problems, string name, double value)

@@ -34,6 +34,8 @@ public static class WorkflowTasks
         typeof(ListUsageDevices),
         typeof(ReadUsageChunkDevices),
         typeof(ReadDeviceUsage),
+        typeof(RequestAggregateUsage),
+        typeof(ApplyAggregateUsage),
         typeof(WriteUsageReport),
     ];
 

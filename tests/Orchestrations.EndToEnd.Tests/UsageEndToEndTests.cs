@@ -3,19 +3,59 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 
 namespace Orchestrations.EndToEnd.Tests;
 
 /// <summary>
-/// Nightly usage aggregation end to end: the standalone host, the simulator and Azurite as processes, one day of
-/// 1,000 devices aggregated over HTTP. The expected numbers are computed here from the simulator's documented usage
-/// function (FNV-1a of seed, ICCID and day), not read through the app's own path.
+/// The stack of the usage tests: the host waits at most 20 s for an aggregate request's callbacks (a lost completion
+/// message costs that), and the 1,000 devices are seeded once for both tests.
 /// </summary>
-public sealed class UsageEndToEndTests(LocalStack stack) : IClassFixture<LocalStack>
+public sealed class UsageStack : IAsyncLifetime
 {
-    private const string Account = "0000777000-00012";
+    private readonly SemaphoreSlim _seeding = new(1, 1);
+    private bool _seeded;
+
+    public LocalStack Stack { get; } = new();
+
+    public Task InitializeAsync()
+    {
+        Stack.HostSettings["Usage__AggregateWait"] = "00:00:20";
+        return Stack.InitializeAsync();
+    }
+
+    public Task DisposeAsync() => Stack.DisposeAsync();
+
+    public async Task EnsureSeededAsync(Func<Task> seed)
+    {
+        await _seeding.WaitAsync();
+        try
+        {
+            if (!_seeded)
+            {
+                await seed();
+                _seeded = true;
+            }
+        }
+        finally
+        {
+            _seeding.Release();
+        }
+    }
+}
+
+/// <summary>
+/// Nightly usage aggregation end to end: the standalone host, the simulator and Azurite as processes, one day of
+/// 1,000 devices aggregated over HTTP with aggregate usage requests (#22, two chunks of 500) and their DeviceUsage
+/// callbacks. The expected numbers are computed here from the simulator's documented usage function (FNV-1a of seed,
+/// ICCID and day), not read through the app's own path; the ThingSpace requests are counted by the simulator.
+/// </summary>
+public sealed class UsageEndToEndTests(UsageStack fixture) : IClassFixture<UsageStack>
+{
+    /// <summary>The host's <c>ThingSpace:AccountName</c>: its DeviceUsage listener is registered at start-up.</summary>
+    private const string Account = "0000123456-00001";
     private const int Devices = 1000;
     private const int SimulatorUsageSeed = 42; // SimulatorOptions.UsageSeed's default
     private const int FailingDevice = 17;
@@ -31,13 +71,13 @@ public sealed class UsageEndToEndTests(LocalStack stack) : IClassFixture<LocalSt
     /// <summary>Devices 950–999 start service today: they have no usage for yesterday.</summary>
     private static bool StartsToday(int n) => n >= 950;
 
-    [Fact]
-    public async Task Yesterday_1000Devices_TotalsPerDeviceGroupAndPlanMatchTheSimulator_OneFailingDeviceReported_SecondRunWritesNothing()
+    private LocalStack stack => fixture.Stack;
+
+    private static readonly DateTimeOffset SeededAt = DateTimeOffset.UtcNow;
+
+    private async Task SeedAsync(HttpClient simulator) => await fixture.EnsureSeededAsync(async () =>
     {
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        DateOnly yesterday = DateOnly.FromDateTime(now.UtcDateTime).AddDays(-1);
-        string date = yesterday.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        using HttpClient simulator = stack.CreateSimulatorClient();
+        DateTimeOffset now = SeededAt;
         using (HttpResponseMessage seeded = await simulator.PostAsJsonAsync("_simulator/seed", new
         {
             accounts = new[] { Account },
@@ -54,7 +94,22 @@ public sealed class UsageEndToEndTests(LocalStack stack) : IClassFixture<LocalSt
         {
             Assert.True(seeded.IsSuccessStatusCode, await seeded.Content.ReadAsStringAsync());
         }
+    });
 
+    private static async Task<Dictionary<string, long>> RequestsAsync(HttpClient simulator) =>
+        (await simulator.GetFromJsonAsync<Dictionary<string, long>>("_simulator/requests"))!;
+
+    private static long Delta(Dictionary<string, long> after, Dictionary<string, long> before, string operation) =>
+        after.GetValueOrDefault(operation) - before.GetValueOrDefault(operation);
+
+    [Fact]
+    public async Task Yesterday_1000Devices_TotalsPerDeviceGroupAndPlanMatchTheSimulator_OneFailingDeviceReported_SecondRunWritesNothing()
+    {
+        DateTimeOffset now = SeededAt;
+        DateOnly yesterday = DateOnly.FromDateTime(now.UtcDateTime).AddDays(-1);
+        string date = yesterday.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        using HttpClient simulator = stack.CreateSimulatorClient();
+        await SeedAsync(simulator);
         using (HttpResponseMessage faults = await simulator.PutAsJsonAsync("_simulator/faults", new
         {
             callbackDelayMinMs = 0,
@@ -67,6 +122,8 @@ public sealed class UsageEndToEndTests(LocalStack stack) : IClassFixture<LocalSt
             Assert.True(faults.IsSuccessStatusCode, await faults.Content.ReadAsStringAsync());
         }
 
+        Dictionary<string, long> requestsBefore = await RequestsAsync(simulator);
+
         using HttpClient api = stack.CreateApiClient();
         using HttpResponseMessage started = await api.PostAsync("api/usage/aggregations", Json(new { account = Account, date }));
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
@@ -74,6 +131,12 @@ public sealed class UsageEndToEndTests(LocalStack stack) : IClassFixture<LocalSt
         Assert.True(accepted.GetProperty("started").GetBoolean());
 
         JsonElement run = await WaitForCompletionAsync(api, $"api/usage/aggregations/{Account}/{date}", TimeSpan.FromMinutes(8));
+
+        // Two aggregate requests (two chunks of 500), and the usage history only for the device whose callback failed
+        // (the ThingSpace client may retry its 500s), instead of one usage-history call per device.
+        Dictionary<string, long> requestsAfter = await RequestsAsync(simulator);
+        Assert.Equal(2, Delta(requestsAfter, requestsBefore, "aggregateUsage"));
+        Assert.InRange(Delta(requestsAfter, requestsBefore, "usage"), 1, 10);
 
         // Expected, from the simulator's usage function.
         Dictionary<string, (long Bytes, int Sms)> expected = [];
@@ -133,6 +196,68 @@ public sealed class UsageEndToEndTests(LocalStack stack) : IClassFixture<LocalSt
         JsonElement after = await api.GetFromJsonAsync<JsonElement>($"api/usage/aggregations/{Account}/{date}");
         Assert.Equal(("Completed", run.GetProperty("createdAt").GetString()), (after.GetProperty("status").GetString(), after.GetProperty("createdAt").GetString()));
         Assert.Equal(before.ETag, (await csvBlob.GetPropertiesAsync()).Value.ETag);
+    }
+
+    [Fact]
+    public async Task LostUsageCallbacksAndCompletion_TheUnansweredDevicesAreReadPerDevice_TotalsStillMatchTheSimulator()
+    {
+        DateOnly day = DateOnly.FromDateTime(SeededAt.UtcDateTime).AddDays(-2);
+        string date = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        using HttpClient simulator = stack.CreateSimulatorClient();
+        await SeedAsync(simulator);
+        using (HttpResponseMessage faults = await simulator.PutAsJsonAsync("_simulator/faults", new
+        {
+            callbackDelayMinMs = 0,
+            callbackDelayMaxMs = 300,
+            callbackRetryIntervalMs = 500,
+            randomSeed = 11,
+            loseUsageCallbackRate = 0.1,
+            loseCompletionRate = 1.0,
+        }))
+        {
+            Assert.True(faults.IsSuccessStatusCode, await faults.Content.ReadAsStringAsync());
+        }
+
+        Dictionary<string, long> requestsBefore = await RequestsAsync(simulator);
+        using HttpClient api = stack.CreateApiClient();
+        using HttpResponseMessage started = await api.PostAsync("api/usage/aggregations", Json(new { account = Account, date }));
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+
+        JsonElement run = await WaitForCompletionAsync(api, $"api/usage/aggregations/{Account}/{date}", TimeSpan.FromMinutes(8));
+
+        long bytes = 0, sms = 0;
+        for (int n = 0; n < Devices; n++)
+        {
+            if (!StartsToday(n))
+            {
+                (long b, int s) = SimulatorUsage(Iccid(n), day);
+                bytes += b;
+                sms += s;
+            }
+        }
+
+        JsonElement counts = run.GetProperty("counts");
+        Assert.Equal((Devices, Devices - 50, 50, 0), (counts.GetProperty("devices").GetInt32(), counts.GetProperty("withData").GetInt32(), counts.GetProperty("noData").GetInt32(), counts.GetProperty("failed").GetInt32()));
+        Assert.Equal((bytes, sms), (counts.GetProperty("bytes").GetInt64(), counts.GetProperty("sms").GetInt64()));
+
+        // Every lost device message cost one usage-history call; the others none.
+        JsonArray lost = await LostUsageMessagesAsync(simulator);
+        Dictionary<string, long> requestsAfter = await RequestsAsync(simulator);
+        Assert.Equal(2, Delta(requestsAfter, requestsBefore, "aggregateUsage"));
+        Assert.InRange(lost.Count, 1, 300);
+        Assert.Equal(lost.Count, Delta(requestsAfter, requestsBefore, "usage"));
+    }
+
+    /// <summary>
+    /// The DeviceUsage device messages the simulator's delivery log says it lost (only the lost-callbacks test loses
+    /// any; its completion messages are lost too but are not device messages).
+    /// </summary>
+    private static async Task<JsonArray> LostUsageMessagesAsync(HttpClient simulator)
+    {
+        JsonNode page = (await simulator.GetFromJsonAsync<JsonNode>("_simulator/callbacks?limit=200000"))!;
+        return [.. page["entries"]!.AsArray()
+            .Where(e => e!["outcome"]!.GetValue<string>() == "Lost" && e["serviceName"]!.GetValue<string>() == "DeviceUsage" && e["kind"]!.GetValue<string>() == "device")
+            .Select(e => e!.DeepClone())];
     }
 
     /// <summary>The simulator's documented synthetic usage: FNV-1a 64 of "{seed}|{iccid}|{yyyy-MM-dd}" with a final avalanche.</summary>

@@ -29,6 +29,14 @@ public static class UsageTaskFunctions
     public static Task<DeviceUsageRead> ReadDeviceUsage([ActivityTrigger] DeviceUsageInput input, string instanceId, FunctionContext context) =>
         DurableTaskAdapter.RunActivityAsync<Activity.ReadDeviceUsage, DeviceUsageInput, DeviceUsageRead>(input, instanceId, context);
 
+    [Function(nameof(Activity.RequestAggregateUsage))]
+    public static Task<AggregateUsageRequested> RequestAggregateUsage([ActivityTrigger] AggregateUsageRequestInput input, string instanceId, FunctionContext context) =>
+        DurableTaskAdapter.RunActivityAsync<Activity.RequestAggregateUsage, AggregateUsageRequestInput, AggregateUsageRequested>(input, instanceId, context);
+
+    [Function(nameof(Activity.ApplyAggregateUsage))]
+    public static Task<AggregateUsageApplied> ApplyAggregateUsage([ActivityTrigger] ApplyAggregateUsageInput input, string instanceId, FunctionContext context) =>
+        DurableTaskAdapter.RunActivityAsync<Activity.ApplyAggregateUsage, ApplyAggregateUsageInput, AggregateUsageApplied>(input, instanceId, context);
+
     [Function(nameof(Activity.WriteUsageReport))]
     public static Task<UsageReport> WriteUsageReport([ActivityTrigger] UsageReportInput input, string instanceId, FunctionContext context) =>
         DurableTaskAdapter.RunActivityAsync<Activity.WriteUsageReport, UsageReportInput, UsageReport>(input, instanceId, context);

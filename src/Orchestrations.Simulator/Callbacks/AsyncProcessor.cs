@@ -323,7 +323,7 @@ internal sealed partial class AsyncProcessor
         List<OutgoingCallback> result = new(messages.Count);
         foreach (OutgoingCallback message in messages)
         {
-            if (_faults.RollLose())
+            if (_faults.RollLose(message.ServiceName, message.Kind == "completion"))
             {
                 _log.Add(_time.GetUtcNow(), message, "Lost", null, null);
                 lost++;

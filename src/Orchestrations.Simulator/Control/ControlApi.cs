@@ -159,6 +159,9 @@ public static partial class SimulatorApp
             return Results.Json(faults.Current, RequestTools.Json);
         });
 
+        // Device-management requests per operation since start (e.g. {"aggregateUsage": 2, "usage": 17}).
+        control.MapGet("/requests", (RequestCounts counts) => Results.Json(counts.Snapshot()));
+
         control.MapGet("/callbacks", (DeliveryLog log, string? requestId, long? after, int? limit) =>
             Results.Json(new { entries = log.Read(requestId, after ?? 0, Math.Clamp(limit ?? 10_000, 1, 200_000)) }, RequestTools.Json));
     }

@@ -471,8 +471,14 @@ internal sealed partial class DeviceApi
 
         DateOnly from = DateOnly.FromDateTime(start.UtcDateTime);
         DateOnly to = DateOnly.FromDateTime(end.UtcDateTime);
+        List<string> failing = context.RequestServices.GetRequiredService<FaultState>().Current.FailUsageDevices;
         return await SimpleAsync(request.AccountName, devices, "DeviceUsage", request.GroupName, null, null, accountWide: true, precheck: null, device =>
         {
+            if (UsageFaults.IsFailing(failing, device))
+            {
+                return DeviceOutcome.Fault(ErrorCodes.UnexpectedError, UsageFaults.AggregateFailure);
+            }
+
             (long bytes, long sms) = Totals(device, from, to);
             JsonObject response = IdsResponse(device);
             response["startTime"] = request.StartTime;

@@ -47,13 +47,18 @@ internal static class Usage
     }
 }
 
-/// <summary>The usage faults: devices whose usage-history requests keep failing (<c>FailUsageDevices</c>).</summary>
+/// <summary>The usage faults: devices whose usage-history requests and aggregate usage callbacks keep failing (<c>FailUsageDevices</c>).</summary>
 internal static class UsageFaults
 {
+    public const string AggregateFailure = "REQUEST_FAILED. Usage is unavailable for this device (injected by the simulator).";
+
+    public static bool IsFailing(IReadOnlyCollection<string> failing, SimDevice device) =>
+        failing.Count > 0 && device.Ids.Values.Any(id => failing.Contains(id, StringComparer.OrdinalIgnoreCase));
+
     public static void ThrowIfFailing(HttpContext context, SimDevice device)
     {
         List<string> failing = context.RequestServices.GetRequiredService<FaultState>().Current.FailUsageDevices;
-        if (failing.Count > 0 && device.Ids.Values.Any(id => failing.Contains(id, StringComparer.OrdinalIgnoreCase)))
+        if (IsFailing(failing, device))
         {
             throw new ApiException(StatusCodes.Status500InternalServerError, ErrorCodes.Prefix + ErrorCodes.UnexpectedError, "Usage history is unavailable for this device (injected by the simulator).");
         }

@@ -132,11 +132,13 @@ internal sealed class FaultState
         }
     }
 
-    public bool RollLose()
+    /// <summary>Whether a message is lost: any message at <c>LoseCallbackRate</c>, plus DeviceUsage device messages at <c>LoseUsageCallbackRate</c> and completion messages at <c>LoseCompletionRate</c>.</summary>
+    public bool RollLose(string serviceName, bool completion)
     {
         lock (_sync)
         {
-            return Roll(_settings.LoseCallbackRate);
+            return Roll(_settings.LoseCallbackRate)
+                || (completion ? Roll(_settings.LoseCompletionRate) : serviceName == "DeviceUsage" && Roll(_settings.LoseUsageCallbackRate));
         }
     }
 

@@ -5,18 +5,24 @@ using Microsoft.Extensions.Options;
 using Orchestrations.ThingSpace;
 using Orchestrations.ThingSpace.Models;
 using Orchestrations.Workflows.Logging;
+using Orchestrations.Workflows.Usage;
+using Orchestrations.Workflows.Usage.Models;
 
 namespace Orchestrations.Workflows.Callbacks;
 
 /// <summary>
 /// At start-up, registers the app's callback URL with ThingSpace for each configured service (CarrierService for
-/// activations, DeviceService for availability and uploads), with the credentials ThingSpace will echo. Retries with
-/// backoff in the background until it succeeds, so a ThingSpace outage does not stop the host.
+/// activations, DeviceService for availability and uploads) on <c>ThingSpace:AccountName</c>, and, when usage is read
+/// with aggregate requests (<c>Usage:ReadMode</c> = <c>Aggregate</c>), <c>DeviceUsage</c> on every usage account
+/// (<c>Usage:Accounts</c>, else <c>ThingSpace:AccountName</c>): ThingSpace refuses an aggregate usage request of an
+/// account without it. With the credentials ThingSpace will echo. Retries with backoff in the background until it
+/// succeeds, so a ThingSpace outage does not stop the host.
 /// </summary>
 internal sealed class CallbackRegistrationService(
     IThingSpaceClient thingSpace,
     IOptions<CallbackOptions> callbackOptions,
     IOptions<ThingSpaceOptions> thingSpaceOptions,
+    IOptions<UsageOptions> usageOptions,
     CallbackRegistrationState state,
     TimeProvider time,
     ILogger<CallbackRegistrationService> logger) : BackgroundService
@@ -33,10 +39,11 @@ internal sealed class CallbackRegistrationService(
             return;
         }
 
-        state.Set(CallbackRegistrationStatus.Pending, $"Registering {string.Join(", ", options.Services)} with ThingSpace.");
+        IReadOnlyList<(string Account, string Service)> registrations = Registrations(options, thingSpaceOptions.Value.AccountName, usageOptions.Value);
+        string described = Describe(registrations);
+        state.Set(CallbackRegistrationStatus.Pending, $"Registering {described} with ThingSpace.");
 
-        string account = thingSpaceOptions.Value.AccountName;
-        foreach (string service in options.Services)
+        foreach ((string account, string service) in registrations)
         {
             TimeSpan delay = FirstRetryDelay;
             for (int attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
@@ -62,9 +69,31 @@ internal sealed class CallbackRegistrationService(
 
         if (!stoppingToken.IsCancellationRequested)
         {
-            state.Set(CallbackRegistrationStatus.Registered, $"Registered {string.Join(", ", options.Services)} at {options.PublicUrl}.");
+            state.Set(CallbackRegistrationStatus.Registered, $"Registered {described} at {options.PublicUrl}.");
         }
     }
+
+    /// <summary>The configured services on the main account, then DeviceUsage on each usage account not yet covered.</summary>
+    internal static IReadOnlyList<(string Account, string Service)> Registrations(CallbackOptions options, string mainAccount, UsageOptions usage)
+    {
+        List<(string Account, string Service)> registrations = [.. options.Services.Select(s => (mainAccount, s))];
+        if (usage.ReadMode == UsageReadMode.Aggregate)
+        {
+            IEnumerable<string> accounts = usage.Accounts.Count > 0 ? usage.Accounts : [mainAccount];
+            foreach (string account in accounts.Distinct(StringComparer.Ordinal))
+            {
+                if (!registrations.Contains((account, UsageOptions.DeviceUsageService)))
+                {
+                    registrations.Add((account, UsageOptions.DeviceUsageService));
+                }
+            }
+        }
+
+        return registrations;
+    }
+
+    private static string Describe(IReadOnlyList<(string Account, string Service)> registrations) =>
+        string.Join("; ", registrations.GroupBy(r => r.Account, StringComparer.Ordinal).Select(g => $"{string.Join(", ", g.Select(r => r.Service))} on {g.Key}"));
 }
 
 public enum CallbackRegistrationStatus

@@ -11,7 +11,8 @@ namespace Orchestrations.Workflows.Usage;
 /// "Usage": {
 ///   "Schedule": "0 0 2 * * *", "Accounts": [ "0000123456-00001" ], "MaxCatchUpDays": 3,
 ///   "ReportContainer": "usage-reports", "DevicesTable": "UsageDevices",
-///   "ChunkSize": 500, "MaxParallelChunks": 4, "MaxParallelReads": 32, "MaxThrottleRetries": 5
+///   "ChunkSize": 500, "MaxParallelChunks": 4, "MaxParallelReads": 32, "MaxThrottleRetries": 5,
+///   "ReadMode": "Aggregate", "AggregateWait": "00:30:00"
 /// }
 /// </code>
 /// </summary>
@@ -23,6 +24,13 @@ public sealed class UsageOptions
     public const string ScheduleSetting = SectionName + ":" + nameof(Schedule);
 
     public const string DefaultSchedule = "0 0 2 * * *";
+
+    /// <summary>The ThingSpace callback service that carries aggregate usage (#22) results.</summary>
+    public const string DeviceUsageService = "DeviceUsage";
+
+    public static readonly TimeSpan DefaultAggregateWait = TimeSpan.FromMinutes(30);
+
+    internal static readonly TimeSpan MaxAggregateWait = TimeSpan.FromHours(12);
 
     /// <summary>Six-field NCRONTAB (seconds first), in UTC: when the previous UTC day is aggregated.</summary>
     [Required]
@@ -61,7 +69,16 @@ public sealed class UsageOptions
     [Range(0, 20)]
     public int MaxThrottleRetries { get; set; } = 5;
 
-    internal UsageSettings ToSettings() => new(ChunkSize, MaxParallelChunks, MaxParallelReads, MaxThrottleRetries);
+    /// <summary>
+    /// <c>Aggregate</c> (default): one aggregate usage request (#22) per chunk, its <c>DeviceUsage</c> callbacks, and the
+    /// per-device usage history (#21) only for the devices they did not answer. <c>PerDevice</c>: #21 for every device.
+    /// </summary>
+    public UsageReadMode ReadMode { get; set; } = UsageReadMode.Aggregate;
+
+    /// <summary>How long a chunk waits for its aggregate request's callbacks before reading the rest per device.</summary>
+    public TimeSpan AggregateWait { get; set; } = DefaultAggregateWait;
+
+    internal UsageSettings ToSettings() => new(ChunkSize, MaxParallelChunks, MaxParallelReads, MaxThrottleRetries, ReadMode, AggregateWait);
 
     /// <summary>The schedule parsed (six fields, seconds first); throws <see cref="CronFormatException"/> when malformed.</summary>
     public CronExpression ParseSchedule() => CronExpression.Parse(Schedule, CronFormat.IncludeSeconds);
@@ -79,6 +96,16 @@ internal sealed class UsageOptionsValidator : IValidateOptions<UsageOptions>
         catch (CronFormatException ex)
         {
             problems.Add($"{UsageOptions.ScheduleSetting} '{options.Schedule}' is not a six-field NCRONTAB expression (seconds minutes hours day month weekday): {ex.Message}");
+        }
+
+        if (!Enum.IsDefined(options.ReadMode))
+        {
+            problems.Add($"Usage:ReadMode '{options.ReadMode}' is not one of {string.Join(", ", Enum.GetNames<UsageReadMode>())}.");
+        }
+
+        if (options.AggregateWait <= TimeSpan.Zero || options.AggregateWait > UsageOptions.MaxAggregateWait)
+        {
+            problems.Add($"Usage:AggregateWait ({options.AggregateWait}) must be positive and at most {UsageOptions.MaxAggregateWait}.");
         }
 
         foreach (string account in options.Accounts)

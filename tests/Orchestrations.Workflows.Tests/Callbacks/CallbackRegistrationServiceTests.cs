@@ -6,6 +6,8 @@ using Moq;
 using Orchestrations.ThingSpace;
 using Orchestrations.ThingSpace.Models;
 using Orchestrations.Workflows.Callbacks;
+using Orchestrations.Workflows.Usage;
+using Orchestrations.Workflows.Usage.Models;
 
 namespace Orchestrations.Workflows.Tests.Callbacks;
 
@@ -15,10 +17,11 @@ public sealed class CallbackRegistrationServiceTests
     private readonly TimerSignallingTimeProvider _time = new();
     private readonly CallbackRegistrationState _state = new();
 
-    private CallbackRegistrationService Create(CallbackOptions options) => new(
+    private CallbackRegistrationService Create(CallbackOptions options, UsageOptions? usage = null) => new(
         _thingSpace.Object,
         Options.Create(options),
         Options.Create(new ThingSpaceOptions { AccountName = "0000123456-00001" }),
+        Options.Create(usage ?? new UsageOptions { ReadMode = UsageReadMode.PerDevice }),
         _state,
         _time,
         NullLogger<CallbackRegistrationService>.Instance);
@@ -50,6 +53,41 @@ public sealed class CallbackRegistrationServiceTests
         Assert.All(registered, r => Assert.Equal("https://host.example/api/callbacks/thingspace", r.Url.ToString()));
         Assert.All(registered, r => Assert.Equal(("cb-user", "cb-password-123"), (r.Username, r.Password)));
         Assert.Equal(HealthStatus.Healthy, await HealthAsync());
+    }
+
+    [Fact]
+    public async Task Start_AggregateUsage_RegistersDeviceUsageOnEveryUsageAccount_OnceEach()
+    {
+        List<(string? Account, string Service)> registered = [];
+        _thingSpace.Setup(t => t.RegisterCallbackListenerAsync(It.IsAny<RegisterCallbackRequest>(), It.IsAny<string?>(), It.IsAny<CancellationToken>()))
+            .Callback((RegisterCallbackRequest r, string? account, CancellationToken _) => registered.Add((account, r.Name)))
+            .ReturnsAsync(new CallbackActionResult());
+        UsageOptions usage = new() { ReadMode = UsageReadMode.Aggregate };
+        usage.Accounts.Add("0000123456-00001");
+        usage.Accounts.Add("0000777000-00012");
+        usage.Accounts.Add("0000777000-00012");
+        using CallbackRegistrationService service = Create(Options_(), usage);
+
+        await service.StartAsync(CancellationToken.None);
+        await service.ExecuteTask!;
+
+        Assert.Equal(
+            [("0000123456-00001", "CarrierService"), ("0000123456-00001", "DeviceService"), ("0000123456-00001", "DeviceUsage"), ("0000777000-00012", "DeviceUsage")],
+            registered);
+        Assert.Equal(HealthStatus.Healthy, await HealthAsync());
+    }
+
+    [Fact]
+    public void Registrations_DeviceUsageOnTheMainAccountByDefault_NoneInPerDeviceMode()
+    {
+        CallbackOptions options = Options_();
+
+        Assert.Equal(
+            [("main", "CarrierService"), ("main", "DeviceService"), ("main", "DeviceUsage")],
+            CallbackRegistrationService.Registrations(options, "main", new UsageOptions()));
+        Assert.Equal(
+            [("main", "CarrierService"), ("main", "DeviceService")],
+            CallbackRegistrationService.Registrations(options, "main", new UsageOptions { ReadMode = UsageReadMode.PerDevice }));
     }
 
     [Fact]

@@ -128,7 +128,8 @@ public sealed class ReadDeviceUsage(IThingSpaceClient thingSpace, UsageDeviceSto
                 plan = string.IsNullOrWhiteSpace(usage.ServicePlan) ? plan : usage.ServicePlan;
             }
 
-            read = records == 0 ? new DeviceUsageRead(DeviceUsageStatus.NoData, 0, 0) : new DeviceUsageRead(DeviceUsageStatus.Data, bytes, sms);
+            // No records, or records of 0 bytes and 0 SMS: no data for the day (the aggregate path reads 0/0 the same way).
+            read = records == 0 || (bytes == 0 && sms == 0) ? new DeviceUsageRead(DeviceUsageStatus.NoData, 0, 0) : new DeviceUsageRead(DeviceUsageStatus.Data, bytes, sms);
         }
         catch (ThingSpaceRequestFailedException ex) when (ex.Status == 429)
         {

@@ -89,6 +89,26 @@ public sealed class UsageDeviceStore
         await _table.UpsertEntityAsync(row, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Records many reads of one page in table transactions of up to 100 rows (the same reads again write the same values).</summary>
+    public async Task RecordManyAsync(string runId, int page, IReadOnlyList<(string Key, DeviceUsageRead Read)> reads, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reads);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        string pk = PartitionKey(runId, page);
+        foreach ((string Key, DeviceUsageRead Read)[] batch in reads.DistinctBy(r => r.Key, StringComparer.Ordinal).Chunk(100))
+        {
+            await _table.SubmitTransactionAsync(
+                batch.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertMerge, new TableEntity(pk, r.Key)
+                {
+                    ["Status"] = r.Read.Status.ToString(),
+                    ["Bytes"] = r.Read.Bytes,
+                    ["Sms"] = r.Read.Sms,
+                    ["Reason"] = r.Read.Reason,
+                })),
+                cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Every row of a run, page by page.</summary>
     public async IAsyncEnumerable<UsageRow> ReadRunAsync(string runId, int pages, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -3,8 +3,32 @@ using System.Text.RegularExpressions;
 
 namespace Orchestrations.Workflows.Usage.Models;
 
-/// <summary>Run sizes, copied from <see cref="UsageOptions"/> when a run starts (a replay sees the same).</summary>
-public sealed record UsageSettings(int ChunkSize, int MaxParallelChunks, int MaxParallelReads, int MaxThrottleRetries);
+/// <summary>
+/// Run sizes and how usage is read, copied from <see cref="UsageOptions"/> when a run starts (a replay sees the same).
+/// A run started before <paramref name="ReadMode"/> existed has none in its history and keeps reading per device.
+/// </summary>
+public sealed record UsageSettings(
+    int ChunkSize,
+    int MaxParallelChunks,
+    int MaxParallelReads,
+    int MaxThrottleRetries,
+    UsageReadMode ReadMode = UsageReadMode.PerDevice,
+    TimeSpan? AggregateWait = null)
+{
+    /// <summary>How long a chunk waits for the <c>DeviceUsage</c> callbacks of its aggregate request.</summary>
+    public TimeSpan AggregateWaitOrDefault => AggregateWait ?? UsageOptions.DefaultAggregateWait;
+}
+
+/// <summary>
+/// How a chunk reads its devices' day: <see cref="Aggregate"/> = one aggregate usage request (#22) for the chunk, answered
+/// by <c>DeviceUsage</c> callbacks, with the usage history (#21) only for the devices it did not answer;
+/// <see cref="PerDevice"/> = one usage-history call (#21) per device.
+/// </summary>
+public enum UsageReadMode
+{
+    Aggregate,
+    PerDevice,
+}
 
 /// <summary>Input of <c>AggregateDailyUsage</c>: one account, one UTC day (<c>yyyy-MM-dd</c>).</summary>
 public sealed record UsageAggregationInput(string Account, string Date, string Trigger, UsageSettings Settings);
@@ -66,6 +90,31 @@ public enum DeviceUsageStatus
 }
 
 public sealed record DeviceUsageRead(DeviceUsageStatus Status, long Bytes, int Sms, int? RetryAfterSeconds = null, string? Reason = null);
+
+/// <summary>
+/// Input of <c>RequestAggregateUsage</c>: the stored page <paramref name="Page"/> of a run, one day, and the chunk
+/// instance that waits for the callbacks (the request's route).
+/// </summary>
+public sealed record AggregateUsageRequestInput(string RunId, int Page, string Account, string Date, string InstanceId, int Attempt);
+
+/// <summary>Requested = accepted as <c>RequestId</c>; Throttled = 429 (retry after <c>RetryAfterSeconds</c>); NotRequested = not asked or refused (reason).</summary>
+public enum AggregateUsageRequestStatus
+{
+    Requested,
+    Throttled,
+    NotRequested,
+}
+
+public sealed record AggregateUsageRequested(AggregateUsageRequestStatus Status, string? RequestId, int Devices, int? RetryAfterSeconds = null, string? Reason = null);
+
+/// <summary>Input of <c>ApplyAggregateUsage</c>: the stored page whose devices the request <paramref name="RequestId"/> asked for.</summary>
+public sealed record ApplyAggregateUsageInput(string RunId, int Page, string RequestId);
+
+/// <summary>
+/// The devices a request's callbacks answered (their counts and totals, recorded in their rows), and the keys of the
+/// devices without a successful answer (no callback, a failed one, or one without usage), to be read per device.
+/// </summary>
+public sealed record AggregateUsageApplied(UsageCounts Counts, IReadOnlyList<string> Unanswered, int Failed);
 
 /// <summary>Input of <c>WriteUsageReport</c>.</summary>
 public sealed record UsageReportInput(string RunId, string Account, string Date, int Pages);

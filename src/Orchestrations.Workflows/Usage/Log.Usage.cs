@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Orchestrations.Workflows.Logging;
+
+/// <summary>
+/// A usage chunk's aggregate request (event ids 1500–1509), written through the orchestration's replay-safe logger:
+/// one line per request, never one per device.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1500, Level = LogLevel.Information, Message = "Usage {InstanceId}: aggregate usage for {Devices} devices accepted as ThingSpace request {RequestId}")]
+    public static partial void AggregateUsageRequested(this ILogger logger, string instanceId, string requestId, int devices);
+
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Usage {InstanceId}: no aggregate usage request for {Devices} devices ({Reason}); each is read per device")]
+    public static partial void AggregateUsageNotRequested(this ILogger logger, string instanceId, int devices, string reason);
+
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "Usage {InstanceId}: request {RequestId} answered {Answered} of {Devices} devices ({Failed} failed callbacks; completed before the deadline: {Completed}); {Rest} read per device")]
+    public static partial void AggregateUsageApplied(this ILogger logger, string instanceId, string requestId, int answered, int devices, int failed, int rest, bool completed);
+
+    [LoggerMessage(EventId = 1503, Level = LogLevel.Warning, Message = "Usage {InstanceId}: the aggregate usage request for {Devices} devices was abandoned ({Reason}); each is read per device")]
+    public static partial void AggregateUsageAbandoned(this ILogger logger, string instanceId, int devices, string reason);
+}
