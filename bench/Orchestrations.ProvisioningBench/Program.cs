@@ -2,7 +2,7 @@
 // Kestrel so its storage and ThingSpace traffic can be counted, against the simulator and Azurite as separate
 // processes. Prints wall time, ThingSpace requests, storage requests per device, peak memory, and one machine-readable
 // "RESULT ..." line that bench/compare-provisioning.sh collects.
-//   dotnet run -c Release --project bench/Orchestrations.ProvisioningBench -- [devices] [callbackDelayMaxMs]
+//   dotnet run -c Release --project bench/Orchestrations.ProvisioningBench -- [devices] [callbackDelayMaxMs] [key=value host settings...]
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
@@ -76,6 +76,11 @@ internal static class ProvisioningBenchmark
             ["Logging:LogLevel:Default"] = "Warning",
             ["urls"] = $"http://127.0.0.1:{port}",
         };
+        foreach (string[] pair in args.Skip(2).Select(a => a.Split('=', 2)))
+        {
+            settings[pair[0]] = pair.Length > 1 ? pair[1] : throw new ArgumentException($"Expected key=value, got '{pair[0]}'.");
+        }
+
 
         await using WebApplicationFactory<Program> factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
