@@ -27,6 +27,7 @@ public static class WorkflowTasks
         typeof(ActivateDevices),
         typeof(ReadRequestProgress),
         typeof(ReadDeviceCallbacks),
+        typeof(ReleaseRequestCallbacks),
         typeof(VerifyDevices),
         typeof(WriteProvisioningReport),
         typeof(RecordDeviceOutcomes),

@@ -63,7 +63,7 @@ public sealed class WorkflowRegistrationTests
 
         Assert.Equal(orchestrators.Select(t => t.Name).Order(), WorkflowTasks.Orchestrators.Select(t => t.Name).Order());
         Assert.Equal(activities.Select(t => t.Name).Order(), WorkflowTasks.Activities.Select(t => t.Name).Order());
-        Assert.Equal((4, 15), (orchestrators.Length, activities.Length)); // ProvisioningWorkflow is the orchestrators' shared body, not a task
+        Assert.Equal((4, 16), (orchestrators.Length, activities.Length)); // ProvisioningWorkflow is the orchestrators' shared body, not a task
     }
 
     [Fact]
@@ -185,6 +185,18 @@ public sealed class WorkflowRegistrationTests
         Assert.Contains("Provisioning:ActivationDeadline", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Callbacks:ReleaseInterval")]
+    [InlineData("Callbacks:CleanupInterval")]
+    public async Task AddWorkflows_InboxIntervalNotPositive_StartFailsNamingTheSetting(string setting)
+    {
+        await using ServiceProvider services = Build(new() { [setting] = "00:00:00" });
+
+        OptionsValidationException ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains($"{setting} must be positive", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AddWorkflows_Defaults_RetentionOutlastsTheDefaultDeadlinesAndTheCleanupRuns()
     {
@@ -193,6 +205,7 @@ public sealed class WorkflowRegistrationTests
         CallbackOptions callbacks = services.GetRequiredService<IOptions<CallbackOptions>>().Value;
 
         Assert.True(callbacks.Retention > new Orchestrations.Workflows.Provisioning.ProvisioningOptions().ActivationDeadline + TimeSpan.FromDays(2));
+        Assert.Equal(TimeSpan.FromSeconds(30), callbacks.ReleaseInterval);
         Assert.Single(services.GetServices<IHostedService>().OfType<CallbackCleanupService>());
     }
 

@@ -30,6 +30,10 @@ public static class ActivityFunctions
     public static Task<DeviceCallbackPage> ReadDeviceCallbacks([ActivityTrigger] CallbackPageInput input, string instanceId, FunctionContext context) =>
         DurableTaskAdapter.RunActivityAsync<Activity.ReadDeviceCallbacks, CallbackPageInput, DeviceCallbackPage>(input, instanceId, context);
 
+    [Function(nameof(Activity.ReleaseRequestCallbacks))]
+    public static Task<bool> ReleaseRequestCallbacks([ActivityTrigger] ReleaseCallbacksInput input, string instanceId, FunctionContext context) =>
+        DurableTaskAdapter.RunActivityAsync<Activity.ReleaseRequestCallbacks, ReleaseCallbacksInput, bool>(input, instanceId, context);
+
     [Function(nameof(Activity.VerifyDevices))]
     public static Task<IReadOnlyList<VerifiedDevice>> VerifyDevices([ActivityTrigger] VerifyDevicesInput input, string instanceId, FunctionContext context) =>
         DurableTaskAdapter.RunActivityAsync<Activity.VerifyDevices, VerifyDevicesInput, IReadOnlyList<VerifiedDevice>>(input, instanceId, context);

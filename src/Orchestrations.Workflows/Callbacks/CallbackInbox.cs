@@ -20,7 +20,8 @@ namespace Orchestrations.Workflows.Callbacks;
 /// <remarks>
 /// Tables (<see cref="WorkflowStorageOptions"/>, not derived from the task hub): <c>CallbacksTable</c> PK = request id,
 /// RK = <c>d-{message hash}</c> per device message or <c>completed</c> for the final message; <c>CallbackRoutesTable</c>
-/// PK = request id, RK = <c>route</c>.
+/// PK = request id, RK = <c>route</c>, with <c>ReadAt</c> once the orchestration has read the request's messages: those
+/// are then removed with the route (<see cref="RemoveReadAsync"/>, run by <see cref="CallbackCleanupService"/>).
 /// Stored bodies never contain the echoed username and password. Rows older than <c>Callbacks:Retention</c> are removed
 /// (<see cref="RemoveExpiredAsync"/>, run by <see cref="CallbackCleanupService"/>).
 /// </remarks>
@@ -29,6 +30,7 @@ public sealed class CallbackInbox
     public const string CompletedRowKey = "completed";
     private const string DeviceRowPrefix = "d-";
     private const string RouteRowKey = "route";
+    private const string ReadAtProperty = "ReadAt";
 
     // Azure limits a string property to 64 KiB (32K UTF-16 chars): long bodies are split over several properties.
     private const int BodyChunkChars = 30_000;
@@ -192,20 +194,60 @@ public sealed class CallbackInbox
         return (callbacks, routes);
     }
 
-    private static async Task<int> DeleteOlderAsync(TableClient table, string timeProperty, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    /// <summary>
+    /// Notes on the request's route that the waiting orchestration has read its messages into its history: one small
+    /// write, so the orchestration does not wait for the removal, which <see cref="RemoveReadAsync"/> does later.
+    /// </summary>
+    public async Task MarkReadAsync(string requestId, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        TableEntity route = new(RequireRequestId(requestId), RouteRowKey) { [ReadAtProperty] = _time.GetUtcNow() };
+        await _routes.UpsertEntityAsync(route, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Removes every stored message (device messages and completion) of the requests marked read, then their routes:
+    /// the inbox keeps only requests in flight. Idempotent, so several instances may run it at once. A message that
+    /// arrives after that (a ThingSpace retry) is stored again and expires with the retention.
+    /// </summary>
+    public async Task<(int Requests, int Callbacks)> RemoveReadAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        List<string> read = [];
+        string filter = $"{ReadAtProperty} ge {TableClient.CreateQueryFilter($"{DateTimeOffset.UnixEpoch}")}";
+        await foreach (TableEntity route in _routes
+            .QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["PartitionKey"], cancellationToken: cancellationToken)
+            .ConfigureAwait(false))
+        {
+            read.Add(route.PartitionKey);
+        }
+
+        int callbacks = 0;
+        foreach (string requestId in read)
+        {
+            callbacks += await DeleteMatchingAsync(_callbacks, TableClient.CreateQueryFilter($"PartitionKey eq {requestId}"), cancellationToken).ConfigureAwait(false);
+            await _routes.DeleteEntityAsync(requestId, RouteRowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+        }
+
+        return (read.Count, callbacks);
+    }
+
+    private static Task<int> DeleteOlderAsync(TableClient table, string timeProperty, DateTimeOffset cutoff, CancellationToken cancellationToken) =>
+        DeleteMatchingAsync(table, $"{timeProperty} lt {TableClient.CreateQueryFilter($"{cutoff}")}", cancellationToken);
+
+    private static async Task<int> DeleteMatchingAsync(TableClient table, string filter, CancellationToken cancellationToken)
     {
         // Rows of one partition go in batches of up to 100 (a table transaction's limit).
         int removed = 0;
-        string filter = $"{timeProperty} lt {TableClient.CreateQueryFilter($"{cutoff}")}";
-        List<TableEntity> expired = [];
+        List<TableEntity> matching = [];
         await foreach (TableEntity row in table
             .QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken)
             .ConfigureAwait(false))
         {
-            expired.Add(row);
+            matching.Add(row);
         }
 
-        foreach (IGrouping<string, TableEntity> partition in expired.GroupBy(r => r.PartitionKey))
+        foreach (IGrouping<string, TableEntity> partition in matching.GroupBy(r => r.PartitionKey))
         {
             foreach (TableEntity[] batch in partition.Chunk(100))
             {

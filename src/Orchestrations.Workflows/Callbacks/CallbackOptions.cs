@@ -12,7 +12,8 @@ namespace Orchestrations.Workflows.Callbacks;
 ///   "PublicUrl": "https://host.example.com/api/callbacks/thingspace",
 ///   "RegisterOnStartup": true, "Services": [ "CarrierService", "DeviceService" ],
 ///   "MaxBodyBytes": 262144,
-///   "Retention": "4.00:00:00", "CleanupInterval": "01:00:00"   // stored callbacks and routes older than Retention are removed
+///   "Retention": "4.00:00:00", "CleanupInterval": "01:00:00",  // stored callbacks and routes older than Retention are removed
+///   "ReleaseInterval": "00:00:30"                                // messages their orchestration has read are removed
 /// }
 /// </code>
 /// </summary>
@@ -46,6 +47,12 @@ public sealed class CallbackOptions
 
     /// <summary>How often expired callbacks are removed.</summary>
     public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How often the messages of requests whose orchestration has read them (<see cref="CallbackInbox.MarkReadAsync"/>)
+    /// are removed, so that the inbox holds only requests in flight.
+    /// </summary>
+    public TimeSpan ReleaseInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>
@@ -86,6 +93,11 @@ internal sealed class CallbackOptionsValidator(IHostEnvironment? environment = n
         if (options.CleanupInterval <= TimeSpan.Zero)
         {
             failures.Add("Callbacks:CleanupInterval must be positive.");
+        }
+
+        if (options.ReleaseInterval <= TimeSpan.Zero)
+        {
+            failures.Add("Callbacks:ReleaseInterval must be positive.");
         }
 
         if (options.RegisterOnStartup && options.PublicUrl is not null && options.Services.Count == 0)

@@ -13,4 +13,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1151, Level = LogLevel.Warning, Message = "Removing expired callbacks failed; retrying at the next interval")]
     public static partial void CallbackCleanupFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1152, Level = LogLevel.Information, Message = "Removed the {Callbacks} stored callbacks of {Requests} ThingSpace requests their orchestrations have read")]
+    public static partial void CallbacksReleased(this ILogger logger, int callbacks, int requests);
+
+    [LoggerMessage(EventId = 1153, Level = LogLevel.Warning, Message = "Removing read callbacks failed; retrying at the next interval")]
+    public static partial void CallbackReleaseFailed(this ILogger logger, Exception exception);
 }

@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "Provisioning job {JobId}: chunk {Chunk} failed ({Reason}); its {Devices} devices are reported unconfirmed")]
     public static partial void ChunkFailed(this ILogger logger, string jobId, int chunk, string reason, int devices);
+
+    [LoggerMessage(EventId = 1209, Level = LogLevel.Warning, Message = "Provisioning {InstanceId}: the read messages of ThingSpace request {RequestId} could not be released from the callback inbox ({Reason}); its retention removes them later")]
+    public static partial void ReleaseFailed(this ILogger logger, string instanceId, string requestId, string reason);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
+using Orchestrations.Testing;
 using Orchestrations.Testing.Azurite;
 using Orchestrations.ThingSpace.Callbacks;
 using Orchestrations.Workflows.Callbacks;
@@ -46,6 +47,72 @@ public sealed class CallbackInboxTests(AzuriteFixture azurite)
         Assert.Equal(1, (await inbox.GetProgressAsync(recent)).DeviceMessages);
         Assert.Equal("job-recent", await inbox.FindRouteAsync(recent));
         Assert.Equal((0, 0), await inbox.RemoveExpiredAsync(TimeSpan.FromDays(4)));
+    }
+
+    [Fact]
+    public async Task RemoveRead_EveryMessageAndTheRouteOfRequestsMarkedRead_OthersKept()
+    {
+        CallbackInbox inbox = Create();
+        string read = Guid.NewGuid().ToString();
+        string inFlight = Guid.NewGuid().ToString();
+        for (int n = 0; n < 230; n++)
+        {
+            await inbox.StoreAsync(Message(read, TestDevices.Imei(n)));
+        }
+
+        await inbox.StoreAsync(ThingSpaceCallback.Parse(System.Text.Encoding.UTF8.GetBytes(ThingSpaceCallbackBodies.RequestCompleted(read, "u", "p"))));
+        await inbox.RecordRouteAsync(read, "job-1", "activation");
+        await inbox.StoreAsync(Message(inFlight, TestDevices.Imei(1)));
+        await inbox.RecordRouteAsync(inFlight, "job-2", "activation");
+
+        await inbox.MarkReadAsync(read.ToUpperInvariant()); // request ids are case-insensitive
+        (int requests, int callbacks) = await inbox.RemoveReadAsync();
+
+        Assert.Equal((1, 231), (requests, callbacks));
+        Assert.Equal(new CallbackProgress(read.ToLowerInvariant(), 0, false), await inbox.GetProgressAsync(read));
+        Assert.Null(await inbox.FindRouteAsync(read));
+        Assert.Equal(new CallbackProgress(inFlight.ToLowerInvariant(), 1, false), await inbox.GetProgressAsync(inFlight));
+        Assert.Equal("job-2", await inbox.FindRouteAsync(inFlight));
+        Assert.Equal((0, 0), await inbox.RemoveReadAsync());
+    }
+
+    [Fact]
+    public async Task CleanupService_EveryReleaseInterval_RemovesWhatWasRead_LongBeforeTheRetention()
+    {
+        FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+        CallbackInbox inbox = new(Tables, _storage, time);
+        CallbackOptions options = new() { Username = "u", Password = "p", ReleaseInterval = TimeSpan.FromSeconds(30) };
+        Mock<IOptionsMonitor<CallbackOptions>> monitor = new();
+        monitor.SetupGet(m => m.CurrentValue).Returns(options);
+        string first = Guid.NewGuid().ToString();
+        string second = Guid.NewGuid().ToString();
+        string inFlight = Guid.NewGuid().ToString();
+        await inbox.StoreAsync(Message(first, TestDevices.Imei(1)));
+        await inbox.StoreAsync(Message(second, TestDevices.Imei(2)));
+        await inbox.StoreAsync(Message(inFlight, TestDevices.Imei(3)));
+        using CallbackCleanupService service = new(inbox, monitor.Object, time, NullLogger<CallbackCleanupService>.Instance);
+        await service.StartAsync(CancellationToken.None);
+
+        // The first may go in the run at start; the second is marked after that and can only go at a later tick.
+        await inbox.MarkReadAsync(first);
+        time.Advance(TimeSpan.FromSeconds(30));
+        await UntilRemovedAsync(first);
+        await inbox.MarkReadAsync(second);
+        time.Advance(TimeSpan.FromSeconds(30));
+        await UntilRemovedAsync(second);
+
+        await service.StopAsync(CancellationToken.None);
+        Assert.Equal(1, (await inbox.GetProgressAsync(inFlight)).DeviceMessages);
+
+        async Task UntilRemovedAsync(string requestId)
+        {
+            using CancellationTokenSource deadline = new(TimeSpan.FromSeconds(30));
+            while ((await inbox.GetProgressAsync(requestId)).DeviceMessages > 0)
+            {
+                deadline.Token.ThrowIfCancellationRequested();
+                await Task.Yield();
+            }
+        }
     }
 
     [Fact]

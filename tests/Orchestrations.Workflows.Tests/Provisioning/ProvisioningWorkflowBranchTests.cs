@@ -1,3 +1,4 @@
+using Microsoft.DurableTask;
 using Moq;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Models;
@@ -30,6 +31,37 @@ public sealed class ProvisioningWorkflowBranchTests
         Assert.Empty(_context.Timers); // no 5-minute settle delay: upload-activate activates in the same request
         Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Activated, o.Outcome));
         Assert.Equal(2, result.Counts.ActivationRequested);
+    }
+
+    [Fact]
+    public async Task RunAsync_EveryRequestReleasedFromTheInboxOnceItsMessagesAreRead_UploadActivateOnlyAfterItsActivationMessages()
+    {
+        List<JobDevice> devices = TestDevices.Devices(3);
+        _context.Availability = d => ScriptedOrchestrationContext.Success(d, found: d != devices[0], associated: false);
+        ActivationSettings settings = ScriptedOrchestrationContext.Settings() with { UseUploadActivate = true };
+
+        ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices, settings: settings));
+
+        // The context fails any read of a released request and any second release: here each is released once, after its last read.
+        Assert.Equal(["activation-3", "availability-1", "upload-2"], _context.Released.Order(StringComparer.Ordinal));
+        Assert.Equal(3, result.Counts.Activated);
+        int lastRead = _context.Calls.FindLastIndex(c => c.Name == nameof(ReadDeviceCallbacks));
+        int lastRelease = _context.Calls.FindLastIndex(c => c.Name == nameof(ReleaseRequestCallbacks));
+        int report = _context.Calls.FindIndex(c => c.Name == nameof(WriteProvisioningReport));
+        Assert.InRange(lastRelease, lastRead + 1, report - 1);
+    }
+
+    [Fact]
+    public async Task RunAsync_ReleaseFails_SameOutcomesAndAWarningNamingTheRequest()
+    {
+        _context.ReleaseFailure = new TaskFailedException(nameof(ReleaseRequestCallbacks), 7, new TaskFailureDetails("RequestFailedException", "table unavailable", null, null, null));
+
+        ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(TestDevices.Devices(2)));
+
+        Assert.Equal(2, result.Counts.Activated);
+        Assert.Equal(2, _context.Released.Count);
+        Assert.Contains(_context.Logs.Collector.GetSnapshot(), r =>
+            r.Level == Microsoft.Extensions.Logging.LogLevel.Warning && r.Message.Contains("activation-2", StringComparison.Ordinal) && r.Message.Contains("table unavailable", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -63,6 +63,7 @@ internal sealed class ScriptedOrchestrationContext
             {
                 Record(name, input, options);
                 RequestProgressInput request = (RequestProgressInput)input!;
+                Assert.DoesNotContain(request.RequestIds, Released.Contains);
                 IReadOnlyList<RequestProgress> progress = [.. request.RequestIds.Select(id => new RequestProgress(
                     id, Results.TryGetValue(id, out List<DeviceCallbackResult>? r) ? r.Count : 0, IsCompleted(id, ++_progressReads)))];
                 return Task.FromResult(progress);
@@ -72,11 +73,20 @@ internal sealed class ScriptedOrchestrationContext
             {
                 Record(name, input, options);
                 CallbackPageInput page = (CallbackPageInput)input!;
+                Assert.False(Released.Contains(page.RequestId), $"request {page.RequestId} read after its messages were released");
                 List<DeviceCallbackResult> all = Results.TryGetValue(page.RequestId, out List<DeviceCallbackResult>? r) ? r : [];
                 int start = page.ContinuationToken is null ? 0 : int.Parse(page.ContinuationToken, System.Globalization.CultureInfo.InvariantCulture);
                 List<DeviceCallbackResult> slice = [.. all.Skip(start).Take(page.PageSize)];
                 string? next = start + slice.Count < all.Count ? (start + slice.Count).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
                 return Task.FromResult(new DeviceCallbackPage(slice, next));
+            });
+        Mock.Setup(c => c.CallActivityAsync<bool>(nameof(ReleaseRequestCallbacks), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                Record(name, input, options);
+                string requestId = ((ReleaseCallbacksInput)input!).RequestId;
+                Assert.True(Released.Add(requestId), $"request {requestId} released twice");
+                return ReleaseFailure is { } failure ? Task.FromException<bool>(failure) : Task.FromResult(true);
             });
         Mock.Setup(c => c.CallActivityAsync<IReadOnlyList<VerifiedDevice>>(nameof(VerifyDevices), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns((TaskName name, object? input, TaskOptions? options) =>
@@ -121,6 +131,12 @@ internal sealed class ScriptedOrchestrationContext
 
     /// <summary>The outcome table's content in job order.</summary>
     public IReadOnlyList<DeviceOutcome> Outcomes => [.. Recorded.Values.Select(o => o.Outcome)];
+
+    /// <summary>The requests whose messages the orchestration removed from the inbox (read no more after that).</summary>
+    public HashSet<string> Released { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Makes every release fail (the workflow goes on: retention removes the rows later).</summary>
+    public Exception? ReleaseFailure { get; set; }
 
     /// <summary>What the orchestration logged through its replay-safe logger.</summary>
     public FakeLoggerProvider Logs { get; } = new();

@@ -23,6 +23,22 @@ public sealed class ReadRequestProgress(CallbackInbox inbox) : TaskActivity<Requ
     }
 }
 
+/// <summary>
+/// Releases a request's stored messages once the orchestration has read them into its history: marks the request
+/// read (<see cref="CallbackInbox.MarkReadAsync"/>, one small write); the inbox's clean-up removes the messages soon
+/// after, so the inbox holds only requests in flight and the orchestration never waits for the removal.
+/// </summary>
+public sealed class ReleaseRequestCallbacks(CallbackInbox inbox) : TaskActivity<ReleaseCallbacksInput, bool>
+{
+    public override async Task<bool> RunAsync(TaskActivityContext context, ReleaseCallbacksInput input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        await inbox.MarkReadAsync(input.RequestId, CancellationToken.None).ConfigureAwait(false);
+        return true;
+    }
+}
+
 /// <summary>One page of a request's per-device callbacks, reduced to what the orchestration decides on.</summary>
 public sealed class ReadDeviceCallbacks(CallbackInbox inbox) : TaskActivity<CallbackPageInput, DeviceCallbackPage>
 {

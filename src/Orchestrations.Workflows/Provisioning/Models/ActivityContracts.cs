@@ -25,6 +25,9 @@ public sealed record RequestProgress(string RequestId, int DeviceMessages, bool 
 /// <summary>Input of the paged callback reader.</summary>
 public sealed record CallbackPageInput(string RequestId, string? ContinuationToken, int PageSize);
 
+/// <summary>Input of the activity that removes a request's messages from the inbox once they are read.</summary>
+public sealed record ReleaseCallbacksInput(string RequestId);
+
 /// <summary>One per-device callback, reduced to what the orchestration decides on.</summary>
 public sealed record DeviceCallbackResult(
     IReadOnlyList<DeviceId> DeviceIds,

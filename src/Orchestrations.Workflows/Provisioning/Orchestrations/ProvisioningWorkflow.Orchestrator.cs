@@ -49,6 +49,7 @@ internal sealed class ProvisioningWorkflow
     private readonly DeviceIndex _index;
     private readonly DeviceOutcome?[] _outcomes;
     private readonly bool[] _recorded;
+    private readonly List<Task> _releases = [];
     private ProvisioningCounts _counts;
     private string _phase = ProvisioningPhases.CheckingAvailability;
     private Task<string>? _wakeUp;
@@ -83,7 +84,7 @@ internal sealed class ProvisioningWorkflow
 
         // 1. Availability: unknown devices need upload; devices already on a line are not activated again.
         Publish(ProvisioningPhases.CheckingAvailability);
-        Collected availability = await SubmitAndCollectAsync(nameof(CheckDeviceAvailability), all, Timings.AvailabilityDeadline, AvailabilitySettled);
+        Collected availability = await SubmitAndCollectAsync(nameof(CheckDeviceAvailability), all, Timings.AvailabilityDeadline, release: true, AvailabilitySettled);
         if (availability.Cancelled)
         {
             return await FinishAsync();
@@ -216,6 +217,7 @@ internal sealed class ProvisioningWorkflow
         foreach ((string requestId, _) in requests)
         {
             await ReadResultsAsync(requestId, activation);
+            Release(requestId);
         }
 
         // 5. Verify (also after a cancel): the state, MDN and plan ThingSpace lists for every device we asked to activate.
@@ -262,7 +264,8 @@ internal sealed class ProvisioningWorkflow
         }
 
         Publish(ProvisioningPhases.Uploading);
-        Collected upload = await SubmitAndCollectAsync(nameof(UploadDevices), toUpload, Timings.UploadDeadline);
+        // With upload-activate the request's activation messages are still to come: it is released after those.
+        Collected upload = await SubmitAndCollectAsync(nameof(UploadDevices), toUpload, Timings.UploadDeadline, release: !_chunk.Settings.UseUploadActivate);
         List<int> uploaded = [];
         foreach (int i in toUpload)
         {
@@ -398,7 +401,7 @@ internal sealed class ProvisioningWorkflow
         }
     }
 
-    private async Task<Collected> SubmitAndCollectAsync(string activity, List<int> devices, TimeSpan deadlineAfter, Func<int, VerifiedDevice?, bool>? settledByListing = null)
+    private async Task<Collected> SubmitAndCollectAsync(string activity, List<int> devices, TimeSpan deadlineAfter, bool release, Func<int, VerifiedDevice?, bool>? settledByListing = null)
     {
         SubmittedRequest submitted = await SubmitAsync(activity, devices);
         if (submitted.RequestId is not { } requestId)
@@ -410,6 +413,11 @@ internal sealed class ProvisioningWorkflow
             [requestId], _context.CurrentUtcDateTime.Add(deadlineAfter), settledByListing is null ? [] : devices, settledByListing ?? ((_, _) => false), completionIsEnough: true);
         Dictionary<int, DeviceCallbackResult> results = [];
         await ReadResultsAsync(requestId, results);
+        if (release)
+        {
+            Release(requestId);
+        }
+
         return new Collected(requestId, results, IsCancelled, false, null, listing);
     }
 
@@ -576,6 +584,28 @@ internal sealed class ProvisioningWorkflow
         while (token is not null);
     }
 
+    /// <summary>
+    /// Once a request's messages are in this history, releases them (<see cref="ReleaseRequestCallbacks"/>: the inbox
+    /// removes them soon after) while the workflow goes on; awaited before the chunk ends. A failed release fails
+    /// nothing: the inbox's retention removes the rows later.
+    /// </summary>
+    private void Release(string requestId)
+    {
+        _releases.Add(ReleaseAsync());
+
+        async Task ReleaseAsync()
+        {
+            try
+            {
+                await _context.CallActivityAsync<bool>(nameof(ReleaseRequestCallbacks), new ReleaseCallbacksInput(requestId), TaskOptions.FromRetryPolicy(ReadRetry));
+            }
+            catch (TaskFailedException ex)
+            {
+                _context.CreateReplaySafeLogger(LogCategory).ReleaseFailed(_context.InstanceId, requestId, ex.FailureDetails.ErrorMessage);
+            }
+        }
+    }
+
     /// <summary>When a device has several messages (e.g. upload-activate sends an upload and an activation message), a failure wins.</summary>
     private static bool Prefer(DeviceCallbackResult candidate, DeviceCallbackResult earlier) => earlier.Succeeded && !candidate.Succeeded;
 
@@ -589,7 +619,7 @@ internal sealed class ProvisioningWorkflow
             _outcomes[i] ??= new DeviceOutcome(_devices[i].Key, DeviceOutcomeKind.Cancelled, Reason: "The job was cancelled before this device was submitted.");
         }
 
-        await RecordAsync();
+        await Task.WhenAll([RecordAsync(), .. _releases]);
         DeviceOutcome[] outcomes = [.. _outcomes.Select(o => o!)];
         _counts = ProvisioningCounts.FromOutcomes(outcomes, _counts);
         Publish(IsCancelled ? ProvisioningPhases.Cancelled : ProvisioningPhases.Completed);
