@@ -30,8 +30,12 @@ public enum UsageReadMode
     PerDevice,
 }
 
-/// <summary>Input of <c>AggregateDailyUsage</c>: one account, one UTC day (<c>yyyy-MM-dd</c>).</summary>
-public sealed record UsageAggregationInput(string Account, string Date, string Trigger, UsageSettings Settings);
+/// <summary>
+/// Input of <c>AggregateDailyUsage</c>: one account, one UTC day (<c>yyyy-MM-dd</c>). <paramref name="RunId"/> names
+/// the run's stored rows, chunk instances and report input: null (timer and plain starts) = the instance id; a
+/// recompute, which reuses the instance id, sets its own so nothing of the earlier run is reused.
+/// </summary>
+public sealed record UsageAggregationInput(string Account, string Date, string Trigger, UsageSettings Settings, string? RunId = null);
 
 /// <summary>Devices without data, whose usage could not be read, and the totals of those read.</summary>
 public sealed record UsageCounts(int Devices, int WithData, int NoData, int Failed, long Bytes, long Sms)
