@@ -131,6 +131,13 @@ public static partial class UsageInstanceIds
     /// <summary><c>usage-{account}-{yyyy-MM-dd}</c>: a second start of the same day finds the first.</summary>
     public static string For(string account, DateOnly date) => $"{Prefix}{account}-{Format(date)}";
 
+    /// <summary>
+    /// <c>{instanceId}.r{yyyyMMddHHmmss}</c> (UTC): the run id of a recompute started at <paramref name="now"/>. Letters,
+    /// digits, '-', '.' only, so it is a valid table PartitionKey prefix and instance id prefix.
+    /// </summary>
+    public static string Recompute(string instanceId, DateTimeOffset now) =>
+        $"{instanceId}.r{now.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}";
+
     public static string Chunk(string runId, int page) => $"{runId}:chunk:{page.ToString("D5", CultureInfo.InvariantCulture)}";
 
     public static string Format(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
