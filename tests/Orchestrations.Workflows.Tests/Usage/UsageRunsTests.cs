@@ -59,7 +59,7 @@ public sealed class UsageRunsTests
         (string name, string id, object? input) = Assert.Single(_client.Scheduled);
         Assert.Equal((nameof(AggregateDailyUsage), Day), (name, id));
         Assert.Equal(new UsageAggregationInput(Account, "2026-11-21", "http-recompute", Settings, RunId), input);
-        Assert.Matches("^[A-Za-z0-9.-]+$", RunId); // no '/', '\\', '#', '?' or control characters: a valid PartitionKey and instance id
+        Assert.Matches("^[A-Za-z0-9.-]+$", run.RunId); // no '/', '\\', '#', '?' or control characters: a valid PartitionKey and instance id
         FakeLogRecord line = Assert.Single(_logger.Collector.GetSnapshot());
         Assert.Equal((1504, LogLevel.Information), (line.Id.Id, line.Level));
         Assert.Equal($"Usage {Day}: recomputed on request; the earlier run was {ended}, the new run is {RunId}", line.Message);
