@@ -103,7 +103,7 @@ public sealed class UsageEndToEndTests(UsageStack fixture) : IClassFixture<Usage
         after.GetValueOrDefault(operation) - before.GetValueOrDefault(operation);
 
     [Fact]
-    public async Task Yesterday_1000Devices_TotalsPerDeviceGroupAndPlanMatchTheSimulator_OneFailingDeviceReported_SecondRunWritesNothing()
+    public async Task Yesterday_1000Devices_TotalsPerDeviceGroupAndPlanMatchTheSimulator_OneFailingDeviceReported_SecondRunWritesNothing_RecomputeWritesTheSameAgain()
     {
         DateTimeOffset now = SeededAt;
         DateOnly yesterday = DateOnly.FromDateTime(now.UtcDateTime).AddDays(-1);
@@ -196,6 +196,29 @@ public sealed class UsageEndToEndTests(UsageStack fixture) : IClassFixture<Usage
         JsonElement after = await api.GetFromJsonAsync<JsonElement>($"api/usage/aggregations/{Account}/{date}");
         Assert.Equal(("Completed", run.GetProperty("createdAt").GetString()), (after.GetProperty("status").GetString(), after.GetProperty("createdAt").GetString()));
         Assert.Equal(before.ETag, (await csvBlob.GetPropertiesAsync()).Value.ETag);
+
+        // Asked to recompute: the ended run is replaced under the same instance id on the real engine, and the new run
+        // (its own rows and chunk instances) reaches the same totals and writes the report again.
+        BlobClient jsonBlob = container.GetBlobClient(run.GetProperty("report").GetProperty("json").GetString());
+        BlobProperties jsonBefore = (await jsonBlob.GetPropertiesAsync()).Value;
+        requestsBefore = await RequestsAsync(simulator);
+        using HttpResponseMessage recompute = await api.PostAsync("api/usage/aggregations", Json(new { account = Account, date, recompute = true }));
+        Assert.Equal(HttpStatusCode.Accepted, recompute.StatusCode);
+        JsonElement recomputing = await recompute.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(accepted.GetProperty("id").GetString(), recomputing.GetProperty("id").GetString());
+        Assert.True(recomputing.GetProperty("started").GetBoolean());
+        Assert.True(recomputing.GetProperty("recomputed").GetBoolean());
+
+        JsonElement rerun = await WaitForCompletionAsync(api, $"api/usage/aggregations/{Account}/{date}", TimeSpan.FromMinutes(8));
+        Assert.True(
+            DateTimeOffset.Parse(rerun.GetProperty("createdAt").GetString()!, CultureInfo.InvariantCulture) > DateTimeOffset.Parse(run.GetProperty("createdAt").GetString()!, CultureInfo.InvariantCulture),
+            $"createdAt {rerun.GetProperty("createdAt")} is not later than the first run's {run.GetProperty("createdAt")}");
+        Assert.Equal(counts.ToString(), rerun.GetProperty("counts").ToString());
+        Assert.Equal(2, Delta(await RequestsAsync(simulator), requestsBefore, "aggregateUsage"));
+        Assert.NotEqual(before.ETag, (await csvBlob.GetPropertiesAsync()).Value.ETag);
+        Assert.NotEqual(jsonBefore.ETag, (await jsonBlob.GetPropertiesAsync()).Value.ETag);
+        List<string[]> rerunRows = ParseCsv((await csvBlob.DownloadContentAsync()).Value.Content.ToString());
+        Assert.Equal(rows.Select(r => string.Join(',', r[..8])), rerunRows.Select(r => string.Join(',', r[..8]))); // the reasons' wording may differ
     }
 
     [Fact]

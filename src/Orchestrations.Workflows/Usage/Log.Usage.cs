@@ -1,10 +1,11 @@
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Orchestrations.Workflows.Logging;
 
 /// <summary>
-/// A usage chunk's aggregate request (event ids 1500–1509), written through the orchestration's replay-safe logger:
-/// one line per request, never one per device.
+/// Usage runs (event ids 1500–1509): a chunk's aggregate request (1500–1503), written through the orchestration's
+/// replay-safe logger, one line per request, never one per device; a recompute that replaced an ended run (1504).
 /// </summary>
 internal static partial class Log
 {
@@ -19,4 +20,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1503, Level = LogLevel.Warning, Message = "Usage {InstanceId}: the aggregate usage request for {Devices} devices was abandoned ({Reason}); each is read per device")]
     public static partial void AggregateUsageAbandoned(this ILogger logger, string instanceId, int devices, string reason);
+
+    [LoggerMessage(EventId = 1504, Level = LogLevel.Information, Message = "Usage {InstanceId}: recomputed on request; the earlier run was {PreviousStatus}, the new run is {RunId}")]
+    public static partial void UsageRunRecomputed(this ILogger logger, string instanceId, OrchestrationRuntimeStatus previousStatus, string runId);
 }

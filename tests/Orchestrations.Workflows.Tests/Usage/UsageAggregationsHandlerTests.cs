@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Orchestrations.ThingSpace;
@@ -13,15 +14,20 @@ using Orchestrations.Workflows.Usage.Orchestrations;
 
 namespace Orchestrations.Workflows.Tests.Usage;
 
-/// <summary>POST and GET of usage aggregations: one instance per account and day, dates checked with the field named.</summary>
+/// <summary>POST and GET of usage aggregations: one instance per account and day, recomputed only when asked, fields checked with the field named.</summary>
 public sealed class UsageAggregationsHandlerTests
 {
+    private const string Day = "usage-0000123456-00001-2026-11-21";
     private readonly FakeDurableClient _client = new();
-    private readonly UsageAggregationsHandler _handler = new(
+    private readonly FakeLogger<UsageAggregationsHandler> _logger = new();
+    private readonly UsageAggregationsHandler _handler;
+
+    public UsageAggregationsHandlerTests() => _handler = new(
         Options.Create(new UsageOptions()),
         Options.Create(new ThingSpaceOptions { AccountName = "0000123456-00001" }),
         new BlobServiceClient("UseDevelopmentStorage=true"),
-        new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero)));
+        new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero)),
+        _logger);
 
     private async Task<HttpTestContext.Answer> PostAsync(string body)
     {
@@ -38,11 +44,82 @@ public sealed class UsageAggregationsHandlerTests
         Assert.Equal(202, first.Status);
         Assert.Equal("usage-0000123456-00001-2026-11-21", first.Body.GetProperty("id").GetString());
         Assert.True(first.Body.GetProperty("started").GetBoolean());
+        Assert.False(first.Body.GetProperty("recomputed").GetBoolean());
         Assert.Equal("https://orch.example:8443/base/api/usage/aggregations/0000123456-00001/2026-11-21", first.Body.GetProperty("statusQueryGetUri").GetString());
         Assert.Equal(first.Body.GetProperty("statusQueryGetUri").GetString(), first.Headers.Location.ToString());
         Assert.Equal(202, again.Status);
         Assert.False(again.Body.GetProperty("started").GetBoolean());
+        Assert.False(again.Body.GetProperty("recomputed").GetBoolean());
         Assert.Single(_client.Scheduled);
+    }
+
+    [Theory]
+    [InlineData(OrchestrationRuntimeStatus.Completed)]
+    [InlineData(OrchestrationRuntimeStatus.Failed)]
+    public async Task Post_RecomputeAnEndedDay_202Recomputed_ScheduledAgainUnderTheSameId_WithARunIdFromTheClock(OrchestrationRuntimeStatus ended)
+    {
+        _client.Add(nameof(AggregateDailyUsage), Day, ended);
+
+        HttpTestContext.Answer answer = await PostAsync("""{"date":"2026-11-21","recompute":true}""");
+
+        Assert.Equal(202, answer.Status);
+        Assert.Equal(Day, answer.Body.GetProperty("id").GetString());
+        Assert.True(answer.Body.GetProperty("started").GetBoolean());
+        Assert.True(answer.Body.GetProperty("recomputed").GetBoolean());
+        Assert.Equal("https://orch.example:8443/base/api/usage/aggregations/0000123456-00001/2026-11-21", answer.Headers.Location.ToString());
+        (string name, string id, object? input) = Assert.Single(_client.Scheduled);
+        Assert.Equal((nameof(AggregateDailyUsage), Day), (name, id));
+        UsageAggregationInput scheduled = (UsageAggregationInput)input!;
+        Assert.Equal((Day + ".r20261122100000", "0000123456-00001", "2026-11-21"), (scheduled.RunId, scheduled.Account, scheduled.Date));
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 1504 && r.Message.Contains(ended.ToString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Post_RecomputeADayWithoutAnInstance_StartsAsToday_NotRecomputed()
+    {
+        HttpTestContext.Answer answer = await PostAsync("""{"date":"2026-11-21","recompute":true}""");
+
+        Assert.Equal(202, answer.Status);
+        Assert.True(answer.Body.GetProperty("started").GetBoolean());
+        Assert.False(answer.Body.GetProperty("recomputed").GetBoolean());
+        (_, string id, object? input) = Assert.Single(_client.Scheduled);
+        Assert.Equal(Day, id);
+        Assert.Null(((UsageAggregationInput)input!).RunId);
+    }
+
+    [Theory]
+    [InlineData(OrchestrationRuntimeStatus.Running)]
+    [InlineData(OrchestrationRuntimeStatus.Pending)]
+    [InlineData(OrchestrationRuntimeStatus.Suspended)]
+    public async Task Post_RecomputeADayStillRunning_409ProblemWithItsStatus_NothingScheduled(OrchestrationRuntimeStatus status)
+    {
+        _client.Add(nameof(AggregateDailyUsage), Day, status);
+
+        HttpTestContext.Answer answer = await PostAsync("""{"date":"2026-11-21","recompute":true}""");
+
+        Assert.Equal(409, answer.Status);
+        Assert.Equal("application/problem+json", answer.ContentType);
+        Assert.Equal(status.ToString(), answer.Body.GetProperty("runtimeStatus").GetString());
+        string detail = answer.Body.GetProperty("detail").GetString()!;
+        Assert.Contains($"is {status} and has not ended", detail, StringComparison.Ordinal);
+        Assert.Contains("ask again once it has ended", detail, StringComparison.Ordinal);
+        Assert.Empty(_client.Scheduled);
+    }
+
+    [Theory]
+    [InlineData("""{"date":"2026-11-21","recompute":false}""")]
+    [InlineData("""{"date":"2026-11-21"}""")]
+    public async Task Post_RecomputeFalseOrLeftOut_AnEndedDayIsNotRecomputed(string body)
+    {
+        _client.Add(nameof(AggregateDailyUsage), Day, OrchestrationRuntimeStatus.Completed);
+
+        HttpTestContext.Answer answer = await PostAsync(body);
+
+        Assert.Equal(202, answer.Status);
+        Assert.False(answer.Body.GetProperty("started").GetBoolean());
+        Assert.False(answer.Body.GetProperty("recomputed").GetBoolean());
+        Assert.Empty(_client.Scheduled);
+        Assert.Empty(_logger.Collector.GetSnapshot());
     }
 
     [Theory]
@@ -55,6 +132,9 @@ public sealed class UsageAggregationsHandlerTests
     [InlineData("""{"date":20261121}""", "date", "Must be a string")]
     [InlineData("""{"account":"bad/account","date":"2026-11-21"}""", "account", "is not a ThingSpace account name")]
     [InlineData("""{"date":""", "$", "not valid JSON")]
+    [InlineData("""{"date":"2026-11-21","recompute":"yes"}""", "recompute", "Must be true or false")]
+    [InlineData("""{"date":"2026-11-21","recompute":1}""", "recompute", "Must be true or false")]
+    [InlineData("""{"date":"2026-11-21","recompute":null}""", "recompute", "Must be true or false")]
     public async Task Post_BadRequest_400ProblemNamingTheField_NothingStarted(string body, string field, string reason)
     {
         HttpTestContext.Answer answer = await PostAsync(body);

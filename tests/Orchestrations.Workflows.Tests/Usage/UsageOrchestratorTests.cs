@@ -73,6 +73,38 @@ public sealed class UsageOrchestratorTests
         Assert.Equal(new UsageCounts(7, 5, 1, 1, 100, 10), result.Counts);
     }
 
+    [Theory]
+    [InlineData(null, RunId)]
+    [InlineData(RunId + ".r20261123091500", RunId + ".r20261123091500")]
+    public async Task Daily_RunIdOfTheInput_NamesTheListingsRowsChunkInstancesAndReport_ElseTheInstanceId(string? inputRunId, string expected)
+    {
+        Mock<TaskOrchestrationContext> context = Context(RunId);
+        List<ListUsageDevicesInput> listed = [];
+        context.Setup(c => c.CallActivityAsync<UsageDevicePage>(nameof(ListUsageDevices), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName _, object? input, TaskOptions? _) =>
+            {
+                ListUsageDevicesInput page = (ListUsageDevicesInput)input!;
+                listed.Add(page);
+                return Task.FromResult(new UsageDevicePage(page.Page, 10, (page.Page + 1) * 10, page.Page < 1));
+            });
+        List<(UsageChunkInput Input, string? InstanceId)> chunks = [];
+        context.Setup(c => c.CallSubOrchestratorAsync<UsageCounts>(nameof(AggregateUsageChunk), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName _, object? input, TaskOptions? options) =>
+            {
+                chunks.Add(((UsageChunkInput)input!, (options as SubOrchestrationOptions)?.InstanceId));
+                return Task.FromResult(new UsageCounts(10, 10, 0, 0, 1, 1));
+            });
+        List<UsageReportInput> reports = [];
+        ReportFromChunks(context, reports);
+
+        await new AggregateDailyUsage().RunAsync(context.Object, Input(Settings()) with { RunId = inputRunId });
+
+        Assert.Equal([expected, expected], listed.Select(l => l.RunId));
+        Assert.Equal([expected, expected], chunks.Select(c => c.Input.RunId));
+        Assert.Equal([$"{expected}:chunk:00000", $"{expected}:chunk:00001"], chunks.Select(c => c.InstanceId));
+        Assert.Equal(expected, Assert.Single(reports).RunId);
+    }
+
     [Fact]
     public async Task Daily_NeverRunsMoreChunksThanMaxParallelChunks_AndKeepsListingAsChunksFinish()
     {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrations.ThingSpace;
 using Orchestrations.Workflows.Http;
@@ -12,7 +13,8 @@ using Orchestrations.Workflows.Usage.Orchestrations;
 namespace Orchestrations.Workflows.Usage.Http;
 
 /// <summary>
-/// <c>POST usage/aggregations</c> (<c>{account?, date}</c>) starts the day's run or finds it (202 with status links);
+/// <c>POST usage/aggregations</c> (<c>{account?, date, recompute?}</c>) starts the day's run or finds it (202 with status
+/// links); with <c>recompute: true</c> it replaces the day's ended run with a new one (409 while the run has not ended).
 /// <c>GET usage/aggregations/{account}/{date}</c> gives its status, counts and report links. Both need a key.
 /// A date must be a finished UTC day (<c>yyyy-MM-dd</c>) at most 12 months back (ThingSpace keeps usage that long).
 /// </summary>
@@ -20,7 +22,8 @@ public sealed class UsageAggregationsHandler(
     IOptions<UsageOptions> usage,
     IOptions<ThingSpaceOptions> thingSpace,
     BlobServiceClient blobs,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<UsageAggregationsHandler> logger)
 {
     internal const int MaxBodyBytes = 16 * 1024;
     private const string Path = "/api/usage/aggregations";
@@ -43,17 +46,23 @@ public sealed class UsageAggregationsHandler(
 
         string? account;
         string? dateText;
+        bool recompute;
         try
         {
             using JsonDocument document = JsonDocument.Parse(body);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                return Invalid(request, "$", "The body must be a JSON object: {\"account\": optional, \"date\": \"yyyy-MM-dd\"}.");
+                return Invalid(request, "$", "The body must be a JSON object: {\"account\": optional, \"date\": \"yyyy-MM-dd\", \"recompute\": optional true or false}.");
             }
 
             if (!TryString(document.RootElement, "account", out account) || !TryString(document.RootElement, "date", out dateText))
             {
                 return Invalid(request, TryString(document.RootElement, "account", out _) ? "date" : "account", "Must be a string.");
+            }
+
+            if (!TryBoolean(document.RootElement, "recompute", out recompute))
+            {
+                return Invalid(request, "recompute", "Must be true or false (a JSON boolean), or left out.");
             }
         }
         catch (JsonException ex)
@@ -83,9 +92,30 @@ public sealed class UsageAggregationsHandler(
         }
 
         DateOnly date = UsageInstanceIds.ParseDate(dateText);
-        (string id, bool started) = await UsageRuns.StartOnceAsync(client, account, date, "http", usage.Value.ToSettings(), cancellationToken).ConfigureAwait(false);
         string status = Problems.Link(request, StatusPath(account, dateText));
-        return Results.Accepted(status, new { id, account, date = dateText, started, statusQueryGetUri = status });
+        if (!recompute)
+        {
+            (string id, bool started) = await UsageRuns.StartOnceAsync(client, account, date, "http", usage.Value.ToSettings(), cancellationToken).ConfigureAwait(false);
+            return Results.Accepted(status, new { id, account, date = dateText, started, recomputed = false, statusQueryGetUri = status });
+        }
+
+        UsageRecompute run = await UsageRuns.RecomputeAsync(client, account, date, "http-recompute", usage.Value.ToSettings(), time, logger, cancellationToken).ConfigureAwait(false);
+        if (run.Outcome == UsageRecomputeOutcome.StillRunning)
+        {
+            string running = $"The usage aggregation of account '{account}' for {dateText} ({run.InstanceId}) is {run.Status} and has not ended, so it is not recomputed; ask again once it has ended (its status: GET {StatusPath(account, dateText)}).";
+            return Reject(
+                request,
+                Results.Problem(
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "The day's run is still running",
+                    detail: running,
+                    extensions: new Dictionary<string, object?> { ["runtimeStatus"] = run.Status.ToString(), ["statusQueryGetUri"] = status }),
+                StatusCodes.Status409Conflict,
+                running);
+        }
+
+        bool recomputed = run.Outcome == UsageRecomputeOutcome.Recomputed;
+        return Results.Accepted(status, new { id = run.InstanceId, account, date = dateText, started = run.Started, recomputed, statusQueryGetUri = status });
     }
 
     public async Task<IResult> GetAsync(HttpRequest request, string account, string date, DurableTaskClient client, CancellationToken cancellationToken)
@@ -176,6 +206,23 @@ public sealed class UsageAggregationsHandler(
         }
 
         value = element.GetString();
+        return true;
+    }
+
+    private static bool TryBoolean(JsonElement body, string name, out bool value)
+    {
+        value = false;
+        if (!body.TryGetProperty(name, out JsonElement element))
+        {
+            return true;
+        }
+
+        if (element.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            return false;
+        }
+
+        value = element.GetBoolean();
         return true;
     }
 

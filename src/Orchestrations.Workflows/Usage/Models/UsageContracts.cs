@@ -30,8 +30,12 @@ public enum UsageReadMode
     PerDevice,
 }
 
-/// <summary>Input of <c>AggregateDailyUsage</c>: one account, one UTC day (<c>yyyy-MM-dd</c>).</summary>
-public sealed record UsageAggregationInput(string Account, string Date, string Trigger, UsageSettings Settings);
+/// <summary>
+/// Input of <c>AggregateDailyUsage</c>: one account, one UTC day (<c>yyyy-MM-dd</c>). <paramref name="RunId"/> names
+/// the run's stored rows, chunk instances and report input: null (timer and plain starts) = the instance id; a
+/// recompute, which reuses the instance id, sets its own so nothing of the earlier run is reused.
+/// </summary>
+public sealed record UsageAggregationInput(string Account, string Date, string Trigger, UsageSettings Settings, string? RunId = null);
 
 /// <summary>Devices without data, whose usage could not be read, and the totals of those read.</summary>
 public sealed record UsageCounts(int Devices, int WithData, int NoData, int Failed, long Bytes, long Sms)
@@ -126,6 +130,13 @@ public static partial class UsageInstanceIds
 
     /// <summary><c>usage-{account}-{yyyy-MM-dd}</c>: a second start of the same day finds the first.</summary>
     public static string For(string account, DateOnly date) => $"{Prefix}{account}-{Format(date)}";
+
+    /// <summary>
+    /// <c>{instanceId}.r{yyyyMMddHHmmss}</c> (UTC): the run id of a recompute started at <paramref name="now"/>. Letters,
+    /// digits, '-', '.' only, so it is a valid table PartitionKey prefix and instance id prefix.
+    /// </summary>
+    public static string Recompute(string instanceId, DateTimeOffset now) =>
+        $"{instanceId}.r{now.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}";
 
     public static string Chunk(string runId, int page) => $"{runId}:chunk:{page.ToString("D5", CultureInfo.InvariantCulture)}";
 

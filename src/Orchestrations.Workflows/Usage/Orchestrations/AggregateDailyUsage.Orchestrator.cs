@@ -20,7 +20,8 @@ public sealed class AggregateDailyUsage : TaskOrchestrator<UsageAggregationInput
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        string runId = context.InstanceId;
+        // A recompute reuses the instance id; its own run id keeps the earlier run's rows and chunk ids apart.
+        string runId = input.RunId ?? context.InstanceId;
         UsageSettings settings = input.Settings;
         Dictionary<Task<UsageCounts>, int> running = [];
         Dictionary<int, int> pageSizes = [];
