@@ -136,7 +136,7 @@ internal static class ProvisioningBenchmark
                 break;
             }
 
-            await Task.Delay(250);
+            await Task.Delay(1000); // each status read also reads an outcome page: kept rare, as it loads the storage being measured
         }
 
         wall.Stop();

@@ -102,6 +102,7 @@ public sealed class LocalStack : IAsyncLifetime
             ["Callbacks__PublicUrl"] = $"http://127.0.0.1:{_hostPort}/api/callbacks/thingspace",
             ["Callbacks__Username"] = CallbackUsername,
             ["Callbacks__Password"] = CallbackPassword,
+            ["Callbacks__ReleaseInterval"] = "00:00:01",
             ["Provisioning__MinProgressInterval"] = "00:00:00.500",
             ["Provisioning__MaxProgressInterval"] = "00:00:02",
             ["Provisioning__UploadSettleDelay"] = "00:00:02",

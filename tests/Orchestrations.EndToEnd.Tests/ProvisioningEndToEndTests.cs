@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Azure.Data.Tables;
 
 namespace Orchestrations.EndToEnd.Tests;
 
@@ -71,6 +72,7 @@ public sealed class ProvisioningEndToEndTests(LocalStack stack) : IClassFixture<
         });
         using HttpClient api = stack.CreateApiClient();
         int[] all = [.. known, .. unknown, .. active, .. failing];
+        long sentBefore = await LastCallbackSequenceAsync();
 
         using HttpResponseMessage accepted = await api.PostAsync("api/provisioning/jobs", Json(new
         {
@@ -99,6 +101,42 @@ public sealed class ProvisioningEndToEndTests(LocalStack stack) : IClassFixture<
         }
 
         Assert.Equal(0, (await SimulatorDeviceAsync(TestDevices.Imei(active[0]))).GetProperty("provisioningActionsToday").GetInt32());
+
+        // Every request of the job was read and released: its messages leave the inbox (Callbacks:ReleaseInterval 1 s here).
+        HashSet<string> requests = await CallbackRequestsSinceAsync(sentBefore);
+        Assert.True(requests.Count >= 3, $"availability, upload and activation requests expected, got {requests.Count}");
+        TableClient inbox = new(stack.Azurite.ConnectionString, "ThingSpaceCallbacks");
+        using CancellationTokenSource deadline = new(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            int left = 0;
+            await foreach (TableEntity row in inbox.QueryAsync<TableEntity>(select: ["PartitionKey"], cancellationToken: deadline.Token))
+            {
+                left += requests.Contains(row.PartitionKey) ? 1 : 0;
+            }
+
+            if (left == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), deadline.Token); // polling with a deadline
+        }
+    }
+
+    private async Task<long> LastCallbackSequenceAsync()
+    {
+        using HttpClient simulator = stack.CreateSimulatorClient();
+        JsonElement log = await simulator.GetFromJsonAsync<JsonElement>("_simulator/callbacks?limit=200000");
+        return log.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64()).DefaultIfEmpty(0).Max();
+    }
+
+    /// <summary>The request ids (as the inbox keys them) of the callbacks the simulator sent after <paramref name="sequence"/>.</summary>
+    private async Task<HashSet<string>> CallbackRequestsSinceAsync(long sequence)
+    {
+        using HttpClient simulator = stack.CreateSimulatorClient();
+        JsonElement log = await simulator.GetFromJsonAsync<JsonElement>($"_simulator/callbacks?after={sequence}&limit=200000");
+        return [.. log.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("requestId").GetString()!.ToLowerInvariant())];
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public static class UsageRuns
     /// <summary>
     /// Starts the day like <see cref="StartOnceAsync"/> when it has no instance; replaces an ended run (completed, failed,
     /// terminated) with a new one under the same instance id, whose <see cref="UsageAggregationInput.RunId"/>
-    /// (<c>{instanceId}.r{yyyyMMddHHmmss}</c>, UTC now) keeps its stored rows and chunk instances apart from the earlier
+    /// (<c>{instanceId}.r{yyyyMMddHHmmssfff}</c>, UTC now) keeps its stored rows and chunk instances apart from the earlier
     /// run's; leaves a run that has not ended alone (<see cref="UsageRecomputeOutcome.StillRunning"/>).
     /// </summary>
     public static async Task<UsageRecompute> RecomputeAsync(

@@ -284,6 +284,48 @@ public sealed class ProvisioningActivitiesTests
         Assert.Equal(Enumerable.Range(0, 250), all.Select(r => r.Index));
     }
 
+    [Fact]
+    public async Task OutcomeTable_LargeJob_OnePartitionPerThousandDevices_ReadsCrossThemInJobOrder_AndNeverReachAnotherJob()
+    {
+        TableServiceClient tables = new(_azurite.ConnectionString);
+        DeviceOutcomeTable table = new(tables, _storage, TimeProvider.System);
+        List<JobDevice> devices = TestDevices.Devices(2600);
+        StoredOutcome[] rows = [.. devices.Select((d, i) => new StoredOutcome(i, d, new DeviceOutcome(d.Key, i % 500 == 7 ? DeviceOutcomeKind.Failed : DeviceOutcomeKind.Activated)))];
+        await table.WriteAsync("job-2", rows);
+        await table.WriteAsync("job-20", rows[..5]); // "job-2" is a prefix of its id
+        await table.WriteAsync("job-2x", rows[..5]);
+
+        Dictionary<string, int> partitions = [];
+        await foreach (TableEntity row in tables.GetTableClient(_storage.OutcomesTable).QueryAsync<TableEntity>(select: ["PartitionKey"]))
+        {
+            partitions[row.PartitionKey] = partitions.GetValueOrDefault(row.PartitionKey) + 1;
+        }
+
+        Assert.Equal(
+            [("job-20|00000", 5), ("job-2x|00000", 5), ("job-2|00000", 1000), ("job-2|00001", 1000), ("job-2|00002", 600)],
+            partitions.Select(p => (p.Key, p.Value)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(Enumerable.Range(950, 120), (await table.ReadRangeAsync("job-2", 950, 120, CancellationToken.None)).Select(r => r.Index));
+        Assert.Equal(Enumerable.Range(2590, 10), (await table.ReadRangeAsync("job-2", 2590, 50, CancellationToken.None)).Select(r => r.Index));
+        List<int> failed = [];
+        string? token = null;
+        do
+        {
+            OutcomePage page = await table.QueryAsync("job-2", [DeviceOutcomeKind.Failed], token, 2, CancellationToken.None);
+            failed.AddRange(page.Items.Select(r => r.Index));
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+
+        Assert.Equal([7, 507, 1007, 1507, 2007, 2507], failed);
+        List<int> all = [];
+        await foreach (StoredOutcome row in table.ReadAllAsync("job-2"))
+        {
+            all.Add(row.Index);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 2600), all);
+    }
+
     private async Task<DeviceOutcomeTable> OutcomesAsync(string jobId, DeviceOutcome[] outcomes)
     {
         DeviceOutcomeTable table = new(new TableServiceClient(_azurite.ConnectionString), _storage, TimeProvider.System);

@@ -29,6 +29,7 @@ public sealed class UsageAggregateOrchestratorTests
     private readonly List<DateTime> _timers = [];
     private readonly List<DeviceUsageInput> _reads = [];
     private readonly List<ApplyAggregateUsageInput> _applied = [];
+    private readonly List<string> _released = [];
     private int _progressReads;
     private DateTime _now = Start;
 
@@ -39,6 +40,13 @@ public sealed class UsageAggregateOrchestratorTests
         _context.Setup(c => c.CreateReplaySafeLogger(It.IsAny<string>())).Returns(NullLogger.Instance);
         _context.Setup(c => c.CallActivityAsync<IReadOnlyList<UsageDeviceRef>>(nameof(ReadUsageChunkDevices), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .ReturnsAsync(_devices);
+        _context.Setup(c => c.CallActivityAsync<bool>(nameof(ReleaseRequestCallbacks), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName _, object? input, TaskOptions? _) =>
+            {
+                Assert.Single(_applied); // only once the answers are in the rows
+                _released.Add(((ReleaseCallbacksInput)input!).RequestId);
+                return ReleaseFailure is { } failure ? Task.FromException<bool>(failure) : Task.FromResult(true);
+            });
         _context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
             .Returns((DateTime at, CancellationToken _) =>
             {
@@ -58,6 +66,8 @@ public sealed class UsageAggregateOrchestratorTests
                     : new DeviceUsageRead(DeviceUsageStatus.Data, 100, 1));
             });
     }
+
+    private Exception? ReleaseFailure { get; set; }
 
     private static UsageChunkInput Input(UsageReadMode mode = UsageReadMode.Aggregate, TimeSpan? wait = null) =>
         new(RunId, Account, Date, 3, new UsageSettings(500, 2, 4, 2, mode, wait));
@@ -102,8 +112,24 @@ public sealed class UsageAggregateOrchestratorTests
 
         Assert.Equal(new AggregateUsageRequestInput(RunId, 3, Account, Date, Instance, 0), Assert.Single(_requests));
         Assert.Equal(new ApplyAggregateUsageInput(RunId, 3, RequestId), Assert.Single(_applied));
+        Assert.Equal([RequestId], _released);
         Assert.Empty(_reads);
         Assert.Empty(_timers);
+        Assert.Equal(new UsageCounts(6, 5, 1, 0, 5000, 50), counts);
+    }
+
+    [Fact]
+    public async Task Aggregate_ReleaseFails_SameCountsAndNoDeviceReadAgain()
+    {
+        RequestAnswers(Requested());
+        Progress(completeAtRead: 1);
+        Applies(new UsageCounts(6, 5, 1, 0, 5000, 50));
+        ReleaseFailure = new TaskFailedException(nameof(ReleaseRequestCallbacks), 9, new TaskFailureDetails("RequestFailedException", "table unavailable", null, null, null));
+
+        UsageCounts counts = await new AggregateUsageChunk().RunAsync(_context.Object, Input());
+
+        Assert.Equal([RequestId], _released);
+        Assert.Empty(_reads);
         Assert.Equal(new UsageCounts(6, 5, 1, 0, 5000, 50), counts);
     }
 

@@ -70,7 +70,7 @@ public sealed class UsageAggregationsHandlerTests
         (string name, string id, object? input) = Assert.Single(_client.Scheduled);
         Assert.Equal((nameof(AggregateDailyUsage), Day), (name, id));
         UsageAggregationInput scheduled = (UsageAggregationInput)input!;
-        Assert.Equal((Day + ".r20261122100000", "0000123456-00001", "2026-11-21"), (scheduled.RunId, scheduled.Account, scheduled.Date));
+        Assert.Equal((Day + ".r20261122100000000", "0000123456-00001", "2026-11-21"), (scheduled.RunId, scheduled.Account, scheduled.Date));
         Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 1504 && r.Message.Contains(ended.ToString(), StringComparison.Ordinal));
     }
 
@@ -134,7 +134,7 @@ public sealed class UsageAggregationsHandlerTests
     [InlineData("""{"date":""", "$", "not valid JSON")]
     [InlineData("""{"date":"2026-11-21","recompute":"yes"}""", "recompute", "Must be true or false")]
     [InlineData("""{"date":"2026-11-21","recompute":1}""", "recompute", "Must be true or false")]
-    [InlineData("""{"date":"2026-11-21","recompute":null}""", "recompute", "Must be true or false")]
+    [InlineData("""{"date":"2026-11-21","recompute":"true"}""", "recompute", "Must be true or false")]
     public async Task Post_BadRequest_400ProblemNamingTheField_NothingStarted(string body, string field, string reason)
     {
         HttpTestContext.Answer answer = await PostAsync(body);
@@ -144,6 +144,19 @@ public sealed class UsageAggregationsHandlerTests
         JsonElement error = Assert.Single(answer.Body.GetProperty("errors").EnumerateArray());
         Assert.Equal(field, error.GetProperty("path").GetString());
         Assert.Contains(reason, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Empty(_client.Scheduled);
+    }
+
+    [Fact]
+    public async Task Post_RecomputeNull_IsLeftOut_LikeTheOtherFields()
+    {
+        _client.Add(nameof(AggregateDailyUsage), "usage-0000123456-00001-2026-11-21", OrchestrationRuntimeStatus.Completed);
+
+        HttpTestContext.Answer answer = await PostAsync("""{"account":null,"date":"2026-11-21","recompute":null}""");
+
+        Assert.Equal(202, answer.Status);
+        Assert.False(answer.Body.GetProperty("started").GetBoolean());
+        Assert.False(answer.Body.GetProperty("recomputed").GetBoolean());
         Assert.Empty(_client.Scheduled);
     }
 

@@ -53,7 +53,7 @@ public sealed class UsageRunsTests
 
         UsageRecompute run = await RecomputeAsync();
 
-        const string RunId = Day + ".r20261123091507";
+        const string RunId = Day + ".r20261123091507000";
         Assert.Equal(new UsageRecompute(Day, UsageRecomputeOutcome.Recomputed, ended, RunId), run);
         Assert.True(run.Started);
         (string name, string id, object? input) = Assert.Single(_client.Scheduled);

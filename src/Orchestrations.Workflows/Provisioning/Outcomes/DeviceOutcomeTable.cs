@@ -24,13 +24,19 @@ public interface IDeviceOutcomeReader
 }
 
 /// <summary>
-/// The per-device outcome table (<see cref="WorkflowStorageOptions.OutcomesTable"/>): PK = job id, RK = the device's
-/// position in the job (<c>D7</c>, so the table's order is the job's), written as the job learns each outcome
-/// (availability, upload, activation answer, callbacks and verification). Writes are upserts in 100-row transactions:
-/// a retried write rewrites the same rows.
+/// The per-device outcome table (<see cref="WorkflowStorageOptions.OutcomesTable"/>): PK = <c>{jobId}|{block}</c>, one
+/// partition per <see cref="PartitionSize"/> devices of the job (<c>D5</c>), RK = the device's position in the job
+/// (<c>D7</c>), so the table's order is the job's. Written as the job learns each outcome (availability, upload,
+/// activation answer, callbacks and verification); writes are upserts in 100-row transactions, so a retried write
+/// rewrites the same rows. A job's rows are spread over partitions because one partition takes a bounded write rate
+/// (Azure Tables: about 2,000 entities/s) and, on Azurite, a write into a partition costs in proportion to its rows.
+/// Job ids cannot contain '|', so the job's partitions are exactly the keys from <c>{jobId}|</c> up to <c>{jobId}|~</c>.
 /// </summary>
 public sealed class DeviceOutcomeTable : IDeviceOutcomeReader
 {
+    /// <summary>Devices per partition of a job's rows.</summary>
+    public const int PartitionSize = 1000;
+
     private const int BatchSize = 100;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly TableClient _table;
@@ -48,13 +54,18 @@ public sealed class DeviceOutcomeTable : IDeviceOutcomeReader
 
     public static string RowKey(int index) => index.ToString("D7", CultureInfo.InvariantCulture);
 
+    public static string PartitionKey(string jobId, int index) => $"{jobId}|{(index / PartitionSize).ToString("D5", CultureInfo.InvariantCulture)}";
+
+    /// <summary>Every partition of the job's rows, in job order.</summary>
+    private static string JobFilter(string jobId) => TableClient.CreateQueryFilter($"PartitionKey ge {jobId + "|"} and PartitionKey lt {jobId + "|~"}");
+
     public async Task WriteAsync(string jobId, IReadOnlyList<StoredOutcome> outcomes, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
         ArgumentNullException.ThrowIfNull(outcomes);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         DateTimeOffset now = _time.GetUtcNow();
-        foreach (StoredOutcome[] batch in outcomes.DistinctBy(o => o.Index).Chunk(BatchSize))
+        foreach (StoredOutcome[] batch in outcomes.DistinctBy(o => o.Index).GroupBy(o => o.Index / PartitionSize).SelectMany(p => p.Chunk(BatchSize)))
         {
             List<TableTransactionAction> actions = [.. batch.Select(o => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(jobId, o, now)))];
             await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
@@ -69,13 +80,19 @@ public sealed class DeviceOutcomeTable : IDeviceOutcomeReader
             return [];
         }
 
-        string from = RowKey(first);
-        string to = RowKey((int)Math.Min((long)first + count, 9_999_999));
+        // One range query per partition the devices fall in.
+        int end = (int)Math.Min((long)first + count, 9_999_999);
         List<StoredOutcome> items = [];
-        await foreach (TableEntity row in _table.QueryAsync<TableEntity>(
-            e => e.PartitionKey == jobId && e.RowKey.CompareTo(from) >= 0 && e.RowKey.CompareTo(to) < 0, maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
+        for (int block = first / PartitionSize; block <= (end - 1) / PartitionSize; block++)
         {
-            items.Add(FromEntity(row));
+            string pk = PartitionKey(jobId, block * PartitionSize);
+            string from = RowKey(Math.Max(first, block * PartitionSize));
+            string to = RowKey(Math.Min(end, (block + 1) * PartitionSize));
+            await foreach (TableEntity row in _table.QueryAsync<TableEntity>(
+                e => e.PartitionKey == pk && e.RowKey.CompareTo(from) >= 0 && e.RowKey.CompareTo(to) < 0, maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                items.Add(FromEntity(row));
+            }
         }
 
         return items;
@@ -89,7 +106,7 @@ public sealed class DeviceOutcomeTable : IDeviceOutcomeReader
             return new OutcomePage([], null);
         }
 
-        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {jobId}");
+        string filter = JobFilter(jobId);
         if (outcomes is { Count: > 0 })
         {
             filter += " and (" + string.Join(" or ", outcomes.Select(o => TableClient.CreateQueryFilter($"Outcome eq {o.ToString()}"))) + ")";
@@ -109,13 +126,13 @@ public sealed class DeviceOutcomeTable : IDeviceOutcomeReader
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (TableEntity row in _table.QueryAsync<TableEntity>(e => e.PartitionKey == jobId, maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (TableEntity row in _table.QueryAsync<TableEntity>(JobFilter(jobId), maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             yield return FromEntity(row);
         }
     }
 
-    private static TableEntity ToEntity(string jobId, StoredOutcome o, DateTimeOffset now) => new(jobId, RowKey(o.Index))
+    private static TableEntity ToEntity(string jobId, StoredOutcome o, DateTimeOffset now) => new(PartitionKey(jobId, o.Index), RowKey(o.Index))
     {
         ["Device"] = o.Outcome.Device,
         ["DeviceIds"] = JsonSerializer.Serialize(o.Device.DeviceIds, Json),

@@ -212,9 +212,9 @@ public sealed class UsageAggregationsHandler(
     private static bool TryBoolean(JsonElement body, string name, out bool value)
     {
         value = false;
-        if (!body.TryGetProperty(name, out JsonElement element))
+        if (!body.TryGetProperty(name, out JsonElement element) || element.ValueKind == JsonValueKind.Null)
         {
-            return true;
+            return true; // left out, as null is for the other fields
         }
 
         if (element.ValueKind is not (JsonValueKind.True or JsonValueKind.False))

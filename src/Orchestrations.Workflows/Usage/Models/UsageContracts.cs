@@ -132,11 +132,11 @@ public static partial class UsageInstanceIds
     public static string For(string account, DateOnly date) => $"{Prefix}{account}-{Format(date)}";
 
     /// <summary>
-    /// <c>{instanceId}.r{yyyyMMddHHmmss}</c> (UTC): the run id of a recompute started at <paramref name="now"/>. Letters,
+    /// <c>{instanceId}.r{yyyyMMddHHmmssfff}</c> (UTC): the run id of a recompute started at <paramref name="now"/>. Letters,
     /// digits, '-', '.' only, so it is a valid table PartitionKey prefix and instance id prefix.
     /// </summary>
     public static string Recompute(string instanceId, DateTimeOffset now) =>
-        $"{instanceId}.r{now.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}";
+        $"{instanceId}.r{now.UtcDateTime.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture)}";
 
     public static string Chunk(string runId, int page) => $"{runId}:chunk:{page.ToString("D5", CultureInfo.InvariantCulture)}";
 
