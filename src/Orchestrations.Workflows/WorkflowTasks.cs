@@ -31,6 +31,7 @@ public static class WorkflowTasks
         typeof(VerifyDevices),
         typeof(WriteProvisioningReport),
         typeof(RecordDeviceOutcomes),
+        typeof(SettleUnfinishedChunk),
         typeof(LoadJobDevices),
         typeof(ListUsageDevices),
         typeof(ReadUsageChunkDevices),

@@ -46,6 +46,10 @@ public static class ActivityFunctions
     public static Task<int> RecordDeviceOutcomes([ActivityTrigger] RecordOutcomesInput input, string instanceId, FunctionContext context) =>
         DurableTaskAdapter.RunActivityAsync<Activity.RecordDeviceOutcomes, RecordOutcomesInput, int>(input, instanceId, context);
 
+    [Function(nameof(Activity.SettleUnfinishedChunk))]
+    public static Task<ProvisioningCounts> SettleUnfinishedChunk([ActivityTrigger] SettleChunkInput input, string instanceId, FunctionContext context) =>
+        DurableTaskAdapter.RunActivityAsync<Activity.SettleUnfinishedChunk, SettleChunkInput, ProvisioningCounts>(input, instanceId, context);
+
     [Function(nameof(Activity.LoadJobDevices))]
     public static Task<IReadOnlyList<JobDevice>> LoadJobDevices([ActivityTrigger] LoadJobDevicesInput input, string instanceId, FunctionContext context) =>
         DurableTaskAdapter.RunActivityAsync<Activity.LoadJobDevices, LoadJobDevicesInput, IReadOnlyList<JobDevice>>(input, instanceId, context);

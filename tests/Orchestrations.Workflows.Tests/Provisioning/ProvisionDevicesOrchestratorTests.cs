@@ -3,6 +3,7 @@ using Moq;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Models;
 using Orchestrations.Workflows.Provisioning.Orchestrations;
+using Orchestrations.Workflows.Provisioning.Outcomes;
 
 namespace Orchestrations.Workflows.Tests.Provisioning;
 
@@ -433,14 +434,23 @@ public sealed class ProvisionDevicesOrchestratorTests
                 return Task.FromResult(new ProvisioningChunkResult(ProvisioningCounts.FromOutcomes(outcomes), false));
             });
 
+        // Before failing, the chunk had learned that its first three devices were already active.
+        foreach (int i in Enumerable.Range(10, 3))
+        {
+            _context.Recorded[i] = new StoredOutcome(i, devices[i], new DeviceOutcome(devices[i].Key, DeviceOutcomeKind.AlreadyActive, State: "active"));
+        }
+
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices, ScriptedOrchestrationContext.Timings(chunkSize: 10)));
 
-        Assert.Equal(10, result.Counts.Activated);
-        Assert.Equal(10, result.Counts.Unconfirmed);
+        Assert.Equal((10, 3, 7), (result.Counts.Activated, result.Counts.AlreadyActive, result.Counts.Unconfirmed));
         Assert.Equal(Enumerable.Range(10, 10), _context.Recorded.Keys); // the failed chunk's devices, at their job positions
         Assert.Equal(devices.Skip(10), _context.Recorded.Values.Select(o => o.Device));
-        Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Unconfirmed, o.Outcome));
-        Assert.All(_context.Outcomes, o => Assert.Contains("storage exploded", o.Reason, StringComparison.Ordinal));
+        Assert.All(_context.Outcomes.Take(3), o => Assert.Equal(DeviceOutcomeKind.AlreadyActive, o.Outcome)); // learned: kept
+        Assert.All(_context.Outcomes.Skip(3), o => Assert.Equal(DeviceOutcomeKind.Unconfirmed, o.Outcome));
+        Assert.All(_context.Outcomes.Skip(3), o => Assert.Contains("storage exploded", o.Reason, StringComparison.Ordinal));
+        SettleChunkInput settled = (SettleChunkInput)Assert.Single(_context.CallsTo(nameof(SettleUnfinishedChunk))).Input!;
+        Assert.Equal((1, DeviceOutcomeKind.Unconfirmed), (settled.ChunkIndex, settled.Outcome));
+        Assert.Empty(_context.CallsTo(nameof(LoadJobDevices))); // the job's history never holds a chunk's devices
     }
 
     [Fact]

@@ -326,6 +326,32 @@ public sealed class ProvisioningActivitiesTests
         Assert.Equal(Enumerable.Range(0, 2600), all);
     }
 
+    [Fact]
+    public async Task SettleUnfinishedChunk_KeepsWhatTheChunkLearned_GivesTheRestTheOutcome_CountsAsStored()
+    {
+        DeviceOutcomeTable table = new(new TableServiceClient(_azurite.ConnectionString), _storage, TimeProvider.System);
+        InMemoryJobDevices store = new();
+        List<JobDevice> devices = TestDevices.Devices(25);
+        JobDeviceSet set = await store.SaveAsync("job-13", "fp", devices, chunkSize: 10, CancellationToken.None);
+        await table.WriteAsync("job-13", [
+            new StoredOutcome(11, devices[11], new DeviceOutcome(devices[11].Key, DeviceOutcomeKind.AlreadyActive, Mdn: "5550001111", State: "active")),
+            new StoredOutcome(14, devices[14], new DeviceOutcome(devices[14].Key, DeviceOutcomeKind.Failed, FaultCode: "E1"))]);
+
+        ProvisioningCounts counts = await new SettleUnfinishedChunk(store, table).RunAsync(
+            Context(), new SettleChunkInput("job-13", set, 1, DeviceOutcomeKind.Unconfirmed, "Chunk 1 failed: boom"));
+        ProvisioningCounts again = await new SettleUnfinishedChunk(store, table).RunAsync(
+            Context(), new SettleChunkInput("job-13", set, 1, DeviceOutcomeKind.Unconfirmed, "Chunk 1 failed: boom"));
+
+        Assert.Equal((10, 1, 1, 8), (counts.Total, counts.AlreadyActive, counts.Failed, counts.Unconfirmed));
+        Assert.Equal(counts, again);
+        IReadOnlyList<StoredOutcome> rows = await table.ReadRangeAsync("job-13", 0, 25, CancellationToken.None);
+        Assert.Equal(Enumerable.Range(10, 10), rows.Select(r => r.Index)); // only chunk 1's devices
+        Assert.Equal(("5550001111", "active"), (rows[1].Outcome.Mdn, rows[1].Outcome.State));
+        Assert.Equal("E1", rows[4].Outcome.FaultCode);
+        Assert.All(rows.Where(r => r.Index is not 11 and not 14), r => Assert.Equal((DeviceOutcomeKind.Unconfirmed, "Chunk 1 failed: boom"), (r.Outcome.Outcome, r.Outcome.Reason)));
+        Assert.Equal(devices.Skip(10).Take(10).Select(d => d.Key), rows.Select(r => r.Device.Key));
+    }
+
     private async Task<DeviceOutcomeTable> OutcomesAsync(string jobId, DeviceOutcome[] outcomes)
     {
         DeviceOutcomeTable table = new(new TableServiceClient(_azurite.ConnectionString), _storage, TimeProvider.System);

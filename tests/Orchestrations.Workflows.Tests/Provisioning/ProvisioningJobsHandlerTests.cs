@@ -92,6 +92,23 @@ public sealed class ProvisioningJobsHandlerTests
             customStatus: new ProvisioningProgress(ProvisioningPhases.Completed, result.Counts));
     }
 
+    [Theory]
+    [InlineData("UnifiedWebService.REQUEST_FAILED.UnexpectedError", true)]
+    [InlineData("REQUEST_FAILED.UnexpectedError", true)] // sent without the service name
+    [InlineData("DeviceService.REQUEST_FAILED.TooManyRequests", true)]
+    [InlineData("UnifiedWebService.REQUEST_CANCELLED.Timeout", true)]
+    [InlineData(ProvisioningFaultCodes.NotSent, true)]
+    [InlineData(null, true)]
+    [InlineData("UnifiedWebService.REQUEST_FAILED.UnexpectedErrorInValidation", false)] // only the exact code, not a longer one
+    [InlineData("UnifiedWebService.INPUT_INVALID.Timeout.Value", false)] // an input error that names a timeout
+    [InlineData("UnifiedWebService.REQUEST_ONHOLD.Approval", false)]
+    [InlineData("UnifiedWebService.REQUEST_FAILED.DeviceAlreadyActive", false)]
+    [InlineData("UnifiedWebService.INPUT_INVALID.Device.Identifier.Invalid", false)]
+    public void IsRetryable_FailedDevice_ByItsExactCodePart(string? faultCode, bool retryable)
+    {
+        Assert.Equal(retryable, ProvisioningJobsHandler.IsRetryable(new DeviceOutcome("imei:1", DeviceOutcomeKind.Failed, FaultCode: faultCode)));
+    }
+
     [Fact]
     public async Task Devices_FilteredByOutcome_OnlyThoseInJobOrderPagedWithANextUri()
     {

@@ -115,6 +115,21 @@ internal sealed class ScriptedOrchestrationContext
 
                 return Task.FromResult(record.Outcomes.Count);
             });
+        Mock.Setup(c => c.CallActivityAsync<ProvisioningCounts>(nameof(SettleUnfinishedChunk), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                // As the activity does: the chunk's devices without a recorded outcome get the given one; the others keep theirs.
+                Record(name, input, options);
+                SettleChunkInput settle = (SettleChunkInput)input!;
+                int first = settle.Devices.FirstIndex(settle.ChunkIndex);
+                IReadOnlyList<JobDevice> chunk = DevicesOf(settle.Devices, settle.ChunkIndex);
+                for (int i = 0; i < chunk.Count; i++)
+                {
+                    Recorded.TryAdd(first + i, new StoredOutcome(first + i, chunk[i], new DeviceOutcome(chunk[i].Key, settle.Outcome, Reason: settle.Reason)));
+                }
+
+                return Task.FromResult(ProvisioningCounts.FromOutcomes([.. Enumerable.Range(first, chunk.Count).Select(i => Recorded[i].Outcome)]));
+            });
         Mock.Setup(c => c.CallActivityAsync<ProvisioningReport>(nameof(WriteProvisioningReport), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns((TaskName name, object? input, TaskOptions? options) =>
             {

@@ -259,15 +259,34 @@ public sealed class ProvisioningJobsHandler(
 
     /// <summary>
     /// A failure is retryable when nothing says the same request would fail again: not sent (<see cref="ProvisioningFaultCodes.NotSent"/>),
-    /// ThingSpace's unexpected errors and rate limits, or no code at all. Input and state errors (e.g. <c>INPUT_INVALID</c>) are not.
+    /// no code at all, or a ThingSpace code (its code part, <see cref="CodePart"/>) that is exactly an unexpected error or a
+    /// rate limit, or of the class <c>REQUEST_CANCELLED</c> (cancelled after a timeout). Input and state errors
+    /// (<c>INPUT_INVALID.*</c>, <c>REQUEST_FAILED.DeviceAlreadyActive</c>, ...) and <c>REQUEST_ONHOLD</c> are not.
     /// </summary>
-    internal static bool IsRetryable(DeviceOutcome outcome) =>
-        outcome.Outcome != DeviceOutcomeKind.Failed
-        || outcome.FaultCode is null
-        || outcome.FaultCode == ProvisioningFaultCodes.NotSent
-        || outcome.FaultCode.Contains("UnexpectedError", StringComparison.OrdinalIgnoreCase)
-        || outcome.FaultCode.Contains("TooManyRequests", StringComparison.OrdinalIgnoreCase)
-        || outcome.FaultCode.Contains("Timeout", StringComparison.OrdinalIgnoreCase);
+    internal static bool IsRetryable(DeviceOutcome outcome)
+    {
+        if (outcome.Outcome != DeviceOutcomeKind.Failed || outcome.FaultCode is null || outcome.FaultCode == ProvisioningFaultCodes.NotSent)
+        {
+            return true;
+        }
+
+        string code = CodePart(outcome.FaultCode);
+        return code.Equals("REQUEST_FAILED.UnexpectedError", StringComparison.OrdinalIgnoreCase)
+            || code.Equals("REQUEST_FAILED.TooManyRequests", StringComparison.OrdinalIgnoreCase)
+            || code.StartsWith("REQUEST_CANCELLED.", StringComparison.OrdinalIgnoreCase)
+            || code.Equals("REQUEST_CANCELLED", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// The code part of ThingSpace's <c>&lt;ServiceName&gt;.&lt;code&gt;</c> (e.g. <c>REQUEST_FAILED.UnexpectedError</c> of
+    /// <c>UnifiedWebService.REQUEST_FAILED.UnexpectedError</c>): a code's class is upper case with underscores, a service
+    /// name is not, so a code sent without its service name is kept whole.
+    /// </summary>
+    internal static string CodePart(string faultCode)
+    {
+        int dot = faultCode.IndexOf('.', StringComparison.Ordinal);
+        return dot > 0 && faultCode[..dot].Any(char.IsLower) ? faultCode[(dot + 1)..] : faultCode;
+    }
 
     /// <summary>
     /// <c>GET provisioning/jobs</c>: one page of jobs, newest first (creation time, then id), filtered by <c>status</c>

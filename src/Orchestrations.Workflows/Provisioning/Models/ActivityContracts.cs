@@ -55,3 +55,6 @@ public sealed record WriteReportInput(string JobId, ProvisioningCounts Counts, b
 
 /// <summary>Outcomes to write to the outcome table.</summary>
 public sealed record RecordOutcomesInput(string JobId, IReadOnlyList<StoredOutcome> Outcomes);
+
+/// <summary>Input of <c>SettleUnfinishedChunk</c>: the chunk, and the outcome with its reason for its devices without one.</summary>
+public sealed record SettleChunkInput(string JobId, JobDeviceSet Devices, int ChunkIndex, DeviceOutcomeKind Outcome, string Reason);

@@ -2,7 +2,6 @@ using Microsoft.DurableTask;
 using Orchestrations.Workflows.Logging;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Models;
-using Orchestrations.Workflows.Provisioning.Outcomes;
 
 namespace Orchestrations.Workflows.Provisioning.Orchestrations;
 
@@ -133,15 +132,16 @@ public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, Provisi
         return new ProvisioningChunkResult(finished with { Total = job.Devices.Count }, cancelled.IsCompleted);
     }
 
-    /// <summary>Writes the outcome of every device of a chunk that could not write its own (it failed, or never started) to the outcome table.</summary>
+    /// <summary>
+    /// Gives every device of a chunk that could not finish (it failed, or never started) an outcome in the table, keeping
+    /// those the chunk had already learned (<see cref="SettleUnfinishedChunk"/>); the counts come back, never the devices.
+    /// </summary>
     private static async Task<ProvisioningChunkResult> RecordAsync(TaskOrchestrationContext context, ProvisioningJob job, int chunkIndex, DeviceOutcomeKind outcome, string reason)
     {
-        IReadOnlyList<JobDevice> devices = await LoadAsync(context, job.Devices, chunkIndex);
-        int offset = job.Devices.FirstIndex(chunkIndex);
-        StoredOutcome[] rows = [.. devices.Select((d, i) => new StoredOutcome(offset + i, d, new DeviceOutcome(d.Key, outcome, Reason: reason)))];
-        await Task.WhenAll(rows.Chunk(2000).Select(slice => context.CallActivityAsync<int>(
-            nameof(RecordDeviceOutcomes), new RecordOutcomesInput(job.JobId, slice), TaskOptions.FromRetryPolicy(ProvisioningWorkflow.ReadRetry))));
-
-        return new ProvisioningChunkResult(ProvisioningCounts.FromOutcomes([.. rows.Select(r => r.Outcome)]), false);
+        ProvisioningCounts counts = await context.CallActivityAsync<ProvisioningCounts>(
+            nameof(SettleUnfinishedChunk),
+            new SettleChunkInput(job.JobId, job.Devices, chunkIndex, outcome, reason),
+            TaskOptions.FromRetryPolicy(ProvisioningWorkflow.ReadRetry));
+        return new ProvisioningChunkResult(counts, false);
     }
 }
