@@ -37,4 +37,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1209, Level = LogLevel.Warning, Message = "Provisioning {InstanceId}: the read messages of ThingSpace request {RequestId} could not be released from the callback inbox ({Reason}); its retention removes them later")]
     public static partial void ReleaseFailed(this ILogger logger, string instanceId, string requestId, string reason);
+
+    [LoggerMessage(EventId = 1210, Level = LogLevel.Warning, Message = "Listing {Devices} devices by identifier ranges was refused by ThingSpace ({Code}); the whole account is listed instead")]
+    public static partial void RangeListingRefused(this ILogger logger, int devices, string code);
 }

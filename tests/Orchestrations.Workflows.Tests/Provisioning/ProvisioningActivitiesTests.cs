@@ -1,6 +1,8 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Moq;
 using Orchestrations.Testing.Azurite;
@@ -169,7 +171,7 @@ public sealed class ProvisioningActivitiesTests
                 ],
             });
 
-        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(_thingSpace.Object).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
+        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(_thingSpace.Object, NullLogger<VerifyDevices>.Instance).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
 
         Assert.Equal(2, verified.Count);
         Assert.All(verified, v => Assert.Equal(("active", "5550001111", "m2m4G"), (v.State, v.Mdn, v.ServicePlan)));
@@ -177,16 +179,71 @@ public sealed class ProvisioningActivitiesTests
     }
 
     [Fact]
-    public async Task VerifyDevices_ManyDevices_PagesTheAccountOnce()
+    public async Task VerifyDevices_ManyDevicesInTwoIccidRanges_ListsOnlyThoseTwoRanges()
     {
-        List<JobDevice> devices = TestDevices.Devices(VerifyDevices.SingleLookupLimit + 1);
+        List<JobDevice> devices = [.. Enumerable.Range(1, 30).Concat(Enumerable.Range(50_001, 30)).Select(TestDevices.Device)];
+        List<AccountDeviceListRequest> listings = [];
         _thingSpace.Setup(t => t.ListAllDevicesAsync(It.IsAny<AccountDeviceListRequest>(), It.IsAny<CancellationToken>()))
-            .Returns(ListAsync(devices.Select(d => new ThingSpaceDevice { DeviceIds = d.DeviceIds }).Append(new ThingSpaceDevice { DeviceIds = [new DeviceId { Kind = "imei", Id = TestDevices.Imei(99) }] })));
+            .Returns((AccountDeviceListRequest r, CancellationToken _) =>
+            {
+                listings.Add(r);
+                DeviceIdSearch search = Assert.Single(r.Filter!.DeviceIdentifierFilters);
+                return ListAsync(devices.Where(d => d.DeviceIds.Any(id => id.Kind == "iccid" && id.Id.StartsWith(search.StartsWith!, StringComparison.Ordinal)))
+                    .Select(d => new ThingSpaceDevice { DeviceIds = d.DeviceIds }));
+            });
 
-        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(_thingSpace.Object).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
+        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(_thingSpace.Object, NullLogger<VerifyDevices>.Instance).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
 
         Assert.Equal(devices.Count, verified.Count);
-        _thingSpace.Verify(t => t.ListAllDevicesAsync(It.IsAny<AccountDeviceListRequest>(), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Equal(
+            [TestDevices.Iccid(1)[..^VerifyDevices.RangeDigits], TestDevices.Iccid(50_001)[..^VerifyDevices.RangeDigits]],
+            listings.Select(r => r.Filter!.DeviceIdentifierFilters[0].StartsWith));
+        Assert.All(listings, r => Assert.Equal(("iccid", r.Filter!.DeviceIdentifierFilters[0].StartsWith, "0000123456-00001", 0L),
+            (r.Filter!.DeviceIdentifierFilters[0].Kind, r.Filter.DeviceIdentifierFilters[0].Contains, r.AccountName, r.LargestDeviceIdSeen)));
+    }
+
+    [Fact]
+    public async Task VerifyDevices_DevicesInTooManyRanges_PagesTheAccountOnce()
+    {
+        List<JobDevice> devices = [.. Enumerable.Range(1, VerifyDevices.MaxRanges + 1).Select(n => TestDevices.Device(n * 100_000))];
+        List<AccountDeviceListRequest> listings = [];
+        _thingSpace.Setup(t => t.ListAllDevicesAsync(It.IsAny<AccountDeviceListRequest>(), It.IsAny<CancellationToken>()))
+            .Returns((AccountDeviceListRequest r, CancellationToken _) =>
+            {
+                listings.Add(r);
+                return ListAsync(devices.Select(d => new ThingSpaceDevice { DeviceIds = d.DeviceIds }).Append(new ThingSpaceDevice { DeviceIds = [new DeviceId { Kind = "imei", Id = TestDevices.Imei(99) }] }));
+            });
+
+        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(_thingSpace.Object, NullLogger<VerifyDevices>.Instance).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
+
+        Assert.Equal(devices.Count, verified.Count);
+        Assert.Null(Assert.Single(listings).Filter);
+    }
+
+    [Fact]
+    public async Task VerifyDevices_RangeSearchRefused_ListsTheWholeAccountInstead_AndWarns()
+    {
+        List<JobDevice> devices = TestDevices.Devices(VerifyDevices.SingleLookupLimit + 1);
+        _thingSpace.Setup(t => t.ListAllDevicesAsync(It.Is<AccountDeviceListRequest>(r => r.Filter != null), It.IsAny<CancellationToken>()))
+            .Throws(new ThingSpaceRequestFailedException(400, "UnifiedWebService.INPUT_INVALID.Filter", "bad filter", "list", "refused"));
+        _thingSpace.Setup(t => t.ListAllDevicesAsync(It.Is<AccountDeviceListRequest>(r => r.Filter == null), It.IsAny<CancellationToken>()))
+            .Returns(ListAsync(devices.Select(d => new ThingSpaceDevice { DeviceIds = d.DeviceIds })));
+        FakeLogger<VerifyDevices> log = new();
+
+        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(_thingSpace.Object, log).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
+
+        Assert.Equal(devices.Count, verified.Count);
+        Assert.Contains("INPUT_INVALID.Filter", Assert.Single(log.Collector.GetSnapshot()).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void VerifyDevices_Ranges_ByIccidElseImei_NoneWhenADeviceHasNeither()
+    {
+        JobDevice imeiOnly(int n) => new([new DeviceId { Kind = "IMEI", Id = TestDevices.Imei(n) }]);
+
+        Assert.Equal([("iccid", TestDevices.Iccid(7)[..^4])], VerifyDevices.Ranges([TestDevices.Device(7), TestDevices.Device(8)]));
+        Assert.Equal([("imei", TestDevices.Imei(7)[..^4])], VerifyDevices.Ranges([imeiOnly(7), TestDevices.Device(8)]));
+        Assert.Null(VerifyDevices.Ranges([imeiOnly(7), new JobDevice([new DeviceId { Kind = "eid", Id = "89049032000000000000000000000001" }])]));
     }
 
     [Fact]
