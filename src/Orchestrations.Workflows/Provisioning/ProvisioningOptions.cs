@@ -12,7 +12,7 @@ namespace Orchestrations.Workflows.Provisioning;
 ///   "UploadSettleDelay": "00:05:00", "AvailabilityDeadline": "01:00:00", "UploadDeadline": "01:00:00",
 ///   "ActivationDeadline": "1.00:00:00", "MinProgressInterval": "00:00:05", "MaxProgressInterval": "00:05:00",
 ///   "ReconcileAfter": "00:02:00", "ReconcileMaxInterval": "00:30:00",
-///   "MaxDevicesPerRequest": 10000, "ChunkSize": 10000, "MaxParallelChunks": 4, "MaxDevicesPerJob": 100000,
+///   "MaxDevicesPerRequest": 10000, "ChunkSize": 5000, "MaxParallelChunks": 4, "MaxDevicesPerJob": 100000,
 ///   "CallbackPageSize": 1000, "DefaultUploadEmailAddress": null
 /// }
 /// </code>
@@ -48,8 +48,12 @@ public sealed class ProvisioningOptions
     [Range(1, 10_000)]
     public int MaxDevicesPerRequest { get; set; } = 10_000;
 
+    /// <summary>
+    /// Devices per chunk sub-orchestration. 5,000 measured better than 10,000 at 100,000 devices (peak 582 vs 891 MiB,
+    /// wall 409 vs 629 s on one Azurite; a chunk's history holds its devices' availability, callbacks and listing).
+    /// </summary>
     [Range(1, 100_000)]
-    public int ChunkSize { get; set; } = 10_000;
+    public int ChunkSize { get; set; } = 5_000;
 
     [Range(1, 64)]
     public int MaxParallelChunks { get; set; } = 4;

@@ -77,6 +77,7 @@ public sealed class ActivityFunctionsTests
             });
         ServiceCollection collection = new();
         collection.AddSingleton(thingSpace.Object);
+        collection.AddLogging(); // as the Functions host registers it
         collection.AddTransient<VerifyDevices>();
         await using ServiceProvider services = collection.BuildServiceProvider();
 

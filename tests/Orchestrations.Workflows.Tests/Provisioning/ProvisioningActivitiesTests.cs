@@ -333,7 +333,7 @@ public sealed class ProvisioningActivitiesTests
         Assert.Equal(Enumerable.Range(0, 10).Select(n => n * 10), failedFirst.Items.Select(r => r.Index));
         Assert.Equal(Enumerable.Range(10, 15).Select(n => n * 10).Take(10), failedRest.Items.Select(r => r.Index));
         List<StoredOutcome> all = [];
-        await foreach (StoredOutcome row in table.ReadAllAsync("job-11"))
+        await foreach (StoredOutcome row in table.ReadAllAsync("job-11", 250))
         {
             all.Add(row);
         }
@@ -375,7 +375,7 @@ public sealed class ProvisioningActivitiesTests
 
         Assert.Equal([7, 507, 1007, 1507, 2007, 2507], failed);
         List<int> all = [];
-        await foreach (StoredOutcome row in table.ReadAllAsync("job-2"))
+        await foreach (StoredOutcome row in table.ReadAllAsync("job-2", 2600))
         {
             all.Add(row.Index);
         }

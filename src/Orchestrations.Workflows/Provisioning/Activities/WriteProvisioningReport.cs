@@ -85,7 +85,7 @@ public sealed class WriteProvisioningReport(BlobServiceClient blobs, DeviceOutco
             json.WritePropertyName("counts");
             JsonSerializer.Serialize(json, input.Counts, Json);
             json.WriteStartArray("outcomes");
-            await foreach (StoredOutcome row in outcomes.ReadAllAsync(input.JobId, cancellationToken).ConfigureAwait(false))
+            await foreach (StoredOutcome row in outcomes.ReadAllAsync(input.JobId, input.Counts.Total, cancellationToken).ConfigureAwait(false))
             {
                 WriteCsvRow(csv, input.IdentifierKinds, row.Outcome);
                 JsonSerializer.Serialize(json, row.Outcome, Json);

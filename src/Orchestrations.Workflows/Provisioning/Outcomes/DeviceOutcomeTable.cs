@@ -121,14 +121,22 @@ public sealed class DeviceOutcomeTable : IDeviceOutcomeReader
         return new OutcomePage([], null);
     }
 
-    /// <summary>Every outcome of the job in job order, page by page (the report).</summary>
-    public async IAsyncEnumerable<StoredOutcome> ReadAllAsync(string jobId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Every outcome of the job's <paramref name="devices"/> devices in job order (the report): one query per partition,
+    /// each at most a page, rather than one query paged across the job (on Azurite every page of such a query sorts the
+    /// rest of the job's rows).
+    /// </summary>
+    public async IAsyncEnumerable<StoredOutcome> ReadAllAsync(string jobId, int devices, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (TableEntity row in _table.QueryAsync<TableEntity>(JobFilter(jobId), maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
+        for (int first = 0; first < devices; first += PartitionSize)
         {
-            yield return FromEntity(row);
+            string pk = PartitionKey(jobId, first);
+            await foreach (TableEntity row in _table.QueryAsync<TableEntity>(e => e.PartitionKey == pk, maxPerPage: PartitionSize, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                yield return FromEntity(row);
+            }
         }
     }
 
