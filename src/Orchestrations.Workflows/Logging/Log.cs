@@ -4,7 +4,8 @@ namespace Orchestrations.Workflows.Logging;
 
 /// <summary>
 /// Every log line of the app library, through source-generated [LoggerMessage] methods. Event-id ranges:
-/// 1100–1199 callbacks, 1200–1299 provisioning, 1300–1349 usage (1000–1099 belong to the hosts). Never log tokens, passwords or bodies.
+/// 1100–1199 callbacks (1150–1159 their clean-up), 1200–1299 provisioning, 1300–1309 the HTTP edge, 1500–1509 usage
+/// (1000–1099 belong to the hosts). Never log tokens, passwords or bodies.
 /// </summary>
 internal static partial class Log
 {
@@ -28,7 +29,4 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "Could not register callback listener for {Service} (attempt {Attempt}); retrying in {Delay}")]
     public static partial void CallbackListenerRegistrationFailed(this ILogger logger, Exception exception, string service, int attempt, TimeSpan delay);
-
-    [LoggerMessage(EventId = 1300, Level = LogLevel.Information, Message = "Usage aggregation {InstanceId} ({Trigger}): started {Started} (false: it exists already)")]
-    public static partial void UsageRunStarted(this ILogger logger, string instanceId, string trigger, bool started);
 }
