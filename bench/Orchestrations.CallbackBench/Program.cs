@@ -26,8 +26,8 @@ namespace Orchestrations.CallbackBench;
 
 internal static class CallbackBenchmark
 {
-    private const string CallbackUser = "bench-callback";
-    private const string CallbackPassword = "bench-callback-password";
+    private const string CallbackUser = AppTestSettings.CallbackUsername;
+    private const string CallbackPassword = AppTestSettings.CallbackPassword;
     private const string WarmUpRequestId = "warmup";
 
     public static async Task<int> Main(string[] args)
@@ -106,26 +106,13 @@ internal static class CallbackBenchmark
             ? azurite.ConnectionString
             : azurite.ConnectionString.Replace($"127.0.0.1:{azurite.TablePort}/", $"127.0.0.1:{relay.Port}/", StringComparison.Ordinal);
         string callbacksTable = $"HostCallbacks{concurrency}";
-        await using AppProcess host = await AppProcess.StartAsync("Orchestrations.Host", new Dictionary<string, string>
-        {
-            ["AzureWebJobsStorage"] = connection,
-            ["extensions__durableTask__hubName"] = $"callbench{concurrency}",
-            ["ThingSpace__BaseUrl"] = "http://127.0.0.1:9/api",
-            ["ThingSpace__OAuthUrl"] = "http://127.0.0.1:9/api/ts/v1/oauth2/token",
-            ["ThingSpace__AppKey"] = "bench-key",
-            ["ThingSpace__AppSecret"] = "bench-secret",
-            ["ThingSpace__Username"] = "bench-user",
-            ["ThingSpace__Password"] = "bench-password",
-            ["ThingSpace__AccountName"] = "0000123456-00001",
-            ["Api__Keys__0"] = "bench-api-key-0123456789",
-            ["Callbacks__Username"] = CallbackUser,
-            ["Callbacks__Password"] = CallbackPassword,
-            ["Callbacks__RegisterOnStartup"] = "false",
-            ["Storage__CallbacksTable"] = callbacksTable,
-            ["Storage__CallbackRoutesTable"] = $"HostRoutes{concurrency}",
-            ["Logging__LogLevel__Default"] = "Warning",
-        },
-        readyPath: "api/health");
+        Dictionary<string, string> settings = AppTestSettings.ForProcess(connection);
+        settings["extensions__durableTask__hubName"] = $"callbench{concurrency}";
+        settings["Api__Keys__0"] = "bench-api-key-0123456789";
+        settings["Storage__CallbacksTable"] = callbacksTable;
+        settings["Storage__CallbackRoutesTable"] = $"HostRoutes{concurrency}";
+        settings["Logging__LogLevel__Default"] = "Warning";
+        await using AppProcess host = await AppProcess.StartAsync("Orchestrations.Host", settings, readyPath: "api/health");
 
         Uri target = new(host.BaseAddress, "api/callbacks/thingspace");
         using SocketsHttpHandler handler = new()

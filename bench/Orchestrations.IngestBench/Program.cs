@@ -40,27 +40,15 @@ internal static class IngestBenchmark
         }
 
         await using AzuriteInstance azurite = await AzuriteInstance.StartAsync();
-        await using AppProcess host = await AppProcess.StartAsync("Orchestrations.Host", new Dictionary<string, string>
-        {
-            ["AzureWebJobsStorage"] = azurite.ConnectionString,
-            ["extensions__durableTask__hubName"] = "bench" + Guid.NewGuid().ToString("N")[..8],
-            ["ThingSpace__BaseUrl"] = "http://127.0.0.1:9/api",
-            ["ThingSpace__OAuthUrl"] = "http://127.0.0.1:9/api/ts/v1/oauth2/token",
-            ["ThingSpace__AppKey"] = "bench-key",
-            ["ThingSpace__AppSecret"] = "bench-secret",
-            ["ThingSpace__Username"] = "bench-user",
-            ["ThingSpace__Password"] = "bench-password",
-            ["ThingSpace__AccountName"] = "0000123456-00001",
-            ["Api__Keys__0"] = ApiKey,
-            ["Callbacks__Username"] = "bench-callback",
-            ["Callbacks__Password"] = "bench-callback-password",
-            ["Callbacks__RegisterOnStartup"] = "false",
-            ["Ingest__Defaults__ServicePlan"] = "m2m4G",
-            ["Ingest__Defaults__MdnZipCode"] = "98801",
-            ["Triggers__Blob__PollInterval"] = "00:00:00.200",
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["Logging__LogLevel__Orchestrations"] = "Information",
-        }, readyPath: "api/health");
+        Dictionary<string, string> settings = AppTestSettings.ForProcess(azurite.ConnectionString);
+        settings["extensions__durableTask__hubName"] = "bench" + Guid.NewGuid().ToString("N")[..8];
+        settings["Api__Keys__0"] = ApiKey;
+        settings["Ingest__Defaults__ServicePlan"] = "m2m4G";
+        settings["Ingest__Defaults__MdnZipCode"] = "98801";
+        settings["Triggers__Blob__PollInterval"] = "00:00:00.200";
+        settings["Logging__LogLevel__Default"] = "Warning";
+        settings["Logging__LogLevel__Orchestrations"] = "Information";
+        await using AppProcess host = await AppProcess.StartAsync("Orchestrations.Host", settings, readyPath: "api/health");
         using HttpClient api = new() { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
         api.DefaultRequestHeaders.Add("x-functions-key", ApiKey);
 

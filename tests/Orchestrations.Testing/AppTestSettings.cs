@@ -23,4 +23,8 @@ public static class AppTestSettings
         ["Callbacks:Password"] = CallbackPassword,
         ["Callbacks:RegisterOnStartup"] = "false",
     };
+
+    /// <summary>The same settings as environment variables for a host started as a process (<c>:</c> written <c>__</c>).</summary>
+    public static Dictionary<string, string> ForProcess(string storageConnectionString) =>
+        Create(storageConnectionString).ToDictionary(p => p.Key.Replace(":", "__", StringComparison.Ordinal), p => p.Value!);
 }
