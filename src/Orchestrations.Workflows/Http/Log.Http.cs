@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1153, Level = LogLevel.Warning, Message = "Removing read callbacks failed; retrying at the next interval")]
     public static partial void CallbackReleaseFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1154, Level = LogLevel.Warning, Message = "{InstanceId}: the read messages of ThingSpace request {RequestId} could not be released from the callback inbox ({Reason}); its retention removes them later")]
+    public static partial void CallbacksNotReleased(this ILogger logger, string instanceId, string requestId, string reason);
 }

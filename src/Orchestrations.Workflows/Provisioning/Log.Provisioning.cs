@@ -35,9 +35,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "Provisioning job {JobId}: chunk {Chunk} failed ({Reason}); its {Devices} devices are reported unconfirmed")]
     public static partial void ChunkFailed(this ILogger logger, string jobId, int chunk, string reason, int devices);
 
-    [LoggerMessage(EventId = 1209, Level = LogLevel.Warning, Message = "Provisioning {InstanceId}: the read messages of ThingSpace request {RequestId} could not be released from the callback inbox ({Reason}); its retention removes them later")]
-    public static partial void ReleaseFailed(this ILogger logger, string instanceId, string requestId, string reason);
-
     [LoggerMessage(EventId = 1210, Level = LogLevel.Warning, Message = "Listing {Devices} devices by identifier ranges was refused by ThingSpace ({Code}); the whole account is listed instead")]
     public static partial void RangeListingRefused(this ILogger logger, int devices, string code);
 }

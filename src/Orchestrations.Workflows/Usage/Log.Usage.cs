@@ -6,7 +6,7 @@ namespace Orchestrations.Workflows.Logging;
 /// <summary>
 /// Usage runs (event ids 1500–1509): a chunk's aggregate request (1500–1503), written through the orchestration's
 /// replay-safe logger, one line per request, never one per device; a recompute that replaced an ended run (1504); a
-/// request whose messages could not be released from the callback inbox (1505); a day's run started or found (1506).
+/// day's run started or found (1506).
 /// </summary>
 internal static partial class Log
 {
@@ -24,9 +24,6 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1504, Level = LogLevel.Information, Message = "Usage {InstanceId}: recomputed on request; the earlier run was {PreviousStatus}, the new run is {RunId}")]
     public static partial void UsageRunRecomputed(this ILogger logger, string instanceId, OrchestrationRuntimeStatus previousStatus, string runId);
-
-    [LoggerMessage(EventId = 1505, Level = LogLevel.Warning, Message = "Usage {InstanceId}: the read messages of request {RequestId} could not be released from the callback inbox ({Reason}); its retention removes them later")]
-    public static partial void AggregateUsageNotReleased(this ILogger logger, string instanceId, string requestId, string reason);
 
     [LoggerMessage(EventId = 1506, Level = LogLevel.Information, Message = "Usage aggregation {InstanceId} ({Trigger}): started {Started} (false: it exists already)")]
     public static partial void UsageRunStarted(this ILogger logger, string instanceId, string trigger, bool started);

@@ -589,22 +589,7 @@ internal sealed class ProvisioningWorkflow
     /// removes them soon after) while the workflow goes on; awaited before the chunk ends. A failed release fails
     /// nothing: the inbox's retention removes the rows later.
     /// </summary>
-    private void Release(string requestId)
-    {
-        _releases.Add(ReleaseAsync());
-
-        async Task ReleaseAsync()
-        {
-            try
-            {
-                await _context.CallActivityAsync<bool>(nameof(ReleaseRequestCallbacks), new ReleaseCallbacksInput(requestId), TaskOptions.FromRetryPolicy(ReadRetry));
-            }
-            catch (TaskFailedException ex)
-            {
-                _context.CreateReplaySafeLogger(LogCategory).ReleaseFailed(_context.InstanceId, requestId, ex.FailureDetails.ErrorMessage);
-            }
-        }
-    }
+    private void Release(string requestId) => _releases.Add(InboxRelease.ReleaseAsync(_context, requestId, ReadRetry, LogCategory));
 
     /// <summary>When a device has several messages (e.g. upload-activate sends an upload and an activation message), a failure wins.</summary>
     private static bool Prefer(DeviceCallbackResult candidate, DeviceCallbackResult earlier) => earlier.Succeeded && !candidate.Succeeded;

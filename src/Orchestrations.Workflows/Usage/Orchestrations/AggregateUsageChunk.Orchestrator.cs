@@ -74,7 +74,8 @@ public sealed class AggregateUsageChunk : TaskOrchestrator<UsageChunkInput, Usag
             AggregateUsageApplied applied = await context.CallActivityAsync<AggregateUsageApplied>(
                 nameof(ApplyAggregateUsage), new ApplyAggregateUsageInput(input.RunId, input.Page, requestId), TaskOptions.FromRetryPolicy(ReadRetry));
 
-            await ReleaseAsync(context, requestId);
+            // The answers are in the rows now: the request's messages can leave the inbox.
+            await InboxRelease.ReleaseAsync(context, requestId, ReadRetry, LogCategory);
             HashSet<string> unanswered = new(applied.Unanswered, StringComparer.Ordinal);
             List<UsageDeviceRef> rest = [.. devices.Where(d => unanswered.Contains(d.Key))];
             log.AggregateUsageApplied(context.InstanceId, requestId, devices.Count - rest.Count, devices.Count, applied.Failed, rest.Count, completed);
@@ -85,19 +86,6 @@ public sealed class AggregateUsageChunk : TaskOrchestrator<UsageChunkInput, Usag
             // Storage kept failing around the request: every device is read on its own instead (rows are overwritten).
             log.AggregateUsageAbandoned(context.InstanceId, devices.Count, ex.FailureDetails.ErrorMessage);
             return (UsageCounts.Zero, devices);
-        }
-    }
-
-    /// <summary>The answers are in the rows now: the request's messages leave the inbox (a failure only leaves them to the retention).</summary>
-    private static async Task ReleaseAsync(TaskOrchestrationContext context, string requestId)
-    {
-        try
-        {
-            await context.CallActivityAsync<bool>(nameof(ReleaseRequestCallbacks), new ReleaseCallbacksInput(requestId), TaskOptions.FromRetryPolicy(ReadRetry));
-        }
-        catch (TaskFailedException ex)
-        {
-            context.CreateReplaySafeLogger(LogCategory).AggregateUsageNotReleased(context.InstanceId, requestId, ex.FailureDetails.ErrorMessage);
         }
     }
 
