@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -70,6 +71,10 @@ public static class WorkflowServiceCollectionExtensions
             sp.GetRequiredService<IOptions<WorkflowStorageOptions>>().Value,
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IDeviceOutcomeReader>(sp => sp.GetRequiredService<DeviceOutcomeTable>());
+        services.TryAddSingleton(sp => new OutcomeReport(
+            sp.GetRequiredService<BlobServiceClient>(),
+            sp.GetRequiredService<DeviceOutcomeTable>(),
+            sp.GetRequiredService<IOptions<WorkflowStorageOptions>>().Value));
         services.TryAddSingleton<UsageDeviceStore>();
         services.TryAddSingleton<UsageTimerJob>();
 

@@ -30,6 +30,7 @@ public static class WorkflowTasks
         typeof(ReleaseRequestCallbacks),
         typeof(VerifyDevices),
         typeof(WriteProvisioningReport),
+        typeof(StageReportPart),
         typeof(RecordDeviceOutcomes),
         typeof(SettleUnfinishedChunk),
         typeof(LoadJobDevices),

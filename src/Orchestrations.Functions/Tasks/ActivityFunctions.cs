@@ -42,6 +42,10 @@ public static class ActivityFunctions
     public static Task<ProvisioningReport> WriteProvisioningReport([ActivityTrigger] WriteReportInput input, string instanceId, FunctionContext context) =>
         DurableTaskAdapter.RunActivityAsync<Activity.WriteProvisioningReport, WriteReportInput, ProvisioningReport>(input, instanceId, context);
 
+    [Function(nameof(Activity.StageReportPart))]
+    public static Task<int> StageReportPart([ActivityTrigger] StageReportPartInput input, string instanceId, FunctionContext context) =>
+        DurableTaskAdapter.RunActivityAsync<Activity.StageReportPart, StageReportPartInput, int>(input, instanceId, context);
+
     [Function(nameof(Activity.RecordDeviceOutcomes))]
     public static Task<int> RecordDeviceOutcomes([ActivityTrigger] RecordOutcomesInput input, string instanceId, FunctionContext context) =>
         DurableTaskAdapter.RunActivityAsync<Activity.RecordDeviceOutcomes, RecordOutcomesInput, int>(input, instanceId, context);

@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "Provisioning job {JobId}: chunk {Chunk} failed ({Reason}); its {Devices} devices are reported unconfirmed")]
     public static partial void ChunkFailed(this ILogger logger, string jobId, int chunk, string reason, int devices);
 
+    [LoggerMessage(EventId = 1209, Level = LogLevel.Warning, Message = "Provisioning {InstanceId}: staging its part of the report failed ({Reason}); the report reads it from the outcome table at the end")]
+    public static partial void ReportPartNotStaged(this ILogger logger, string instanceId, string reason);
+
     [LoggerMessage(EventId = 1210, Level = LogLevel.Warning, Message = "Listing {Devices} devices by identifier ranges was refused by ThingSpace ({Code}); the whole account is listed instead")]
     public static partial void RangeListingRefused(this ILogger logger, int devices, string code);
 }

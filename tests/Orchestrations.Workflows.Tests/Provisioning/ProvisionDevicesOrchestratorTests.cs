@@ -309,6 +309,25 @@ public sealed class ProvisionDevicesOrchestratorTests
         Assert.Equal(["job-1:chunk-0002/0001/CheckDeviceAvailability", "job-1:chunk-0002/0002/ActivateDevices"], chunkContext.SubmissionKeys);
         Assert.Equal(2, result.Counts.Activated);
         Assert.Empty(chunkContext.CallsTo(nameof(WriteProvisioningReport))); // the parent writes the report
+        // Its part of the report is staged once, after the chunk's last outcome was recorded.
+        StageReportPartInput stage = (StageReportPartInput)Assert.Single(chunkContext.CallsTo(nameof(StageReportPart))).Input!;
+        Assert.Equal(("job-1", 2), (stage.JobId, stage.ChunkIndex));
+        Assert.Equal(nameof(StageReportPart), chunkContext.Calls[^1].Name);
+    }
+
+    [Fact]
+    public async Task RunDeviceChunk_StagingItsReportPartFails_ChunkEndsWithItsCounts_Warned()
+    {
+        ScriptedOrchestrationContext chunkContext = new("job-1:chunk-0001") 
+        {
+            StageFailure = new TaskFailedException(nameof(StageReportPart), 9, new TaskFailureDetails("RequestFailedException", "blob service unavailable", null, null, null)),
+        };
+        ProvisioningChunk chunk = ScriptedOrchestrationContext.Chunk(1, TestDevices.Devices(2));
+
+        ProvisioningChunkResult result = await new ProvisionDeviceChunk().RunAsync(chunkContext.Object, chunk);
+
+        Assert.Equal(2, result.Counts.Activated);
+        Assert.Contains(chunkContext.Logs.Collector.GetSnapshot(), r => r.Id.Id == 1209 && r.Message.Contains("job-1:chunk-0001", StringComparison.Ordinal) && r.Message.Contains("blob service unavailable", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,9 +1,11 @@
+using System.Text.Json;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
-using Microsoft.Extensions.Options;
 using Moq;
 using Orchestrations.Testing.Azurite;
 using Orchestrations.ThingSpace;
@@ -251,17 +253,78 @@ public sealed class ProvisioningActivitiesTests
     {
         BlobServiceClient blobs = new(_azurite.ConnectionString);
         DeviceOutcome[] outcomes = [new("imei:1", DeviceOutcomeKind.Activated, Mdn: "5550001111"), new("imei:2", DeviceOutcomeKind.Failed, FaultCode: "E1", Reason: "no, \"really\"")];
-        WriteProvisioningReport activity = new(blobs, await OutcomesAsync("job-9", outcomes), Options.Create(_storage));
+        WriteProvisioningReport activity = new(new OutcomeReport(blobs, await OutcomesAsync("job-9", outcomes), _storage));
 
-        ProvisioningReport report = await activity.RunAsync(Context(), new WriteReportInput("job-9", ProvisioningCounts.FromOutcomes(outcomes), false, ["imei"]));
+        ProvisioningReport report = await activity.RunAsync(Context(), new WriteReportInput("job-9", ProvisioningCounts.FromOutcomes(outcomes), false, DeviceSet(2, 10)));
 
         Assert.Equal((_storage.ReportContainer, "job-9/outcomes.csv", "job-9/outcomes.json"), (report.Container, report.CsvBlob, report.JsonBlob));
         BlobContainerClient container = blobs.GetBlobContainerClient(_storage.ReportContainer);
-        string csv = (await container.GetBlobClient(report.CsvBlob).DownloadContentAsync()).Value.Content.ToString();
-        Assert.StartsWith("imei,outcome,mdn,state,servicePlan,faultCode,reason", csv, StringComparison.Ordinal);
-        Assert.Contains("2,Failed,,,,E1,\"no, \"\"really\"\"\"", csv, StringComparison.Ordinal);
-        string json = (await container.GetBlobClient(report.JsonBlob).DownloadContentAsync()).Value.Content.ToString();
-        Assert.Contains("\"outcome\":\"Activated\"", json, StringComparison.Ordinal);
+        BlobDownloadResult csv = (await container.GetBlobClient(report.CsvBlob).DownloadContentAsync()).Value;
+        Assert.Equal("text/csv; charset=utf-8", csv.Details.ContentType);
+        Assert.Equal(
+            "imei,outcome,mdn,state,servicePlan,faultCode,reason\r\n1,Activated,5550001111,,,,\r\n2,Failed,,,,E1,\"no, \"\"really\"\"\"\r\n",
+            csv.Content.ToString());
+        BlobDownloadResult json = (await container.GetBlobClient(report.JsonBlob).DownloadContentAsync()).Value;
+        Assert.Equal("application/json", json.Details.ContentType);
+        using JsonDocument document = JsonDocument.Parse(json.Content.ToString());
+        Assert.Equal("job-9", document.RootElement.GetProperty("jobId").GetString());
+        Assert.False(document.RootElement.GetProperty("cancelled").GetBoolean());
+        Assert.Equal(1, document.RootElement.GetProperty("counts").GetProperty("failed").GetInt32());
+        Assert.Equal(["Activated", "Failed"], document.RootElement.GetProperty("outcomes").EnumerateArray().Select(o => o.GetProperty("outcome").GetString()));
+    }
+
+    [Fact]
+    public async Task WriteProvisioningReport_ChunkedJob_CommitsTheStagedPartsAndReadsTheOthersFromTheTable_InJobOrder()
+    {
+        BlobServiceClient blobs = new(_azurite.ConnectionString);
+        DeviceOutcome[] outcomes = [.. Enumerable.Range(1, 25).Select(n => new DeviceOutcome($"imei:{n}", DeviceOutcomeKind.Activated, Mdn: $"555000{n:D4}"))];
+        DeviceOutcomeTable table = await OutcomesAsync("job-14", outcomes);
+        OutcomeReport writer = new(blobs, table, _storage);
+        JobDeviceSet set = DeviceSet(25, 10);
+        BlobReference results = new("ingest-results", "batch-14/results.csv");
+
+        // Chunks 0 and 2 stage their parts when they end; chunk 1 (say its staging failed) does not.
+        Assert.Equal(10, await new StageReportPart(writer).RunAsync(Context(), new StageReportPartInput("job-14", set, 0, results)));
+        Assert.Equal(5, await new StageReportPart(writer).RunAsync(Context(), new StageReportPartInput("job-14", set, 2, results)));
+        // What the table says after a part was staged does not change that part; chunk 1's part is read at the end.
+        await table.WriteAsync("job-14", [
+            new StoredOutcome(3, new JobDevice([new DeviceId { Kind = "imei", Id = "4" }]), new DeviceOutcome("imei:4", DeviceOutcomeKind.Failed)),
+            new StoredOutcome(13, new JobDevice([new DeviceId { Kind = "imei", Id = "14" }]), new DeviceOutcome("imei:14", DeviceOutcomeKind.Failed, FaultCode: "E2"))]);
+
+        ProvisioningReport report = await new WriteProvisioningReport(writer).RunAsync(
+            Context(), new WriteReportInput("job-14", ProvisioningCounts.FromOutcomes(outcomes), true, set, results));
+
+        BlobContainerClient container = blobs.GetBlobContainerClient(report.Container);
+        string[] rows = (await container.GetBlobClient(report.CsvBlob).DownloadContentAsync()).Value.Content.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(26, rows.Length);
+        Assert.Equal("imei,outcome,mdn,state,servicePlan,faultCode,reason", rows[0]);
+        Assert.Equal(Enumerable.Range(1, 25).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)), rows.Skip(1).Select(r => r.Split(',')[0]));
+        Assert.StartsWith("4,Activated,", rows[4], StringComparison.Ordinal);
+        Assert.Equal("14,Failed,,,,E2,", rows[14]);
+        using JsonDocument json = JsonDocument.Parse((await container.GetBlobClient(report.JsonBlob).DownloadContentAsync()).Value.Content.ToString());
+        Assert.True(json.RootElement.GetProperty("cancelled").GetBoolean());
+        Assert.Equal(Enumerable.Range(1, 25).Select(n => $"imei:{n}"), json.RootElement.GetProperty("outcomes").EnumerateArray().Select(o => o.GetProperty("device").GetString()));
+        string inResults = (await blobs.GetBlobContainerClient(results.Container).GetBlobClient(results.Name).DownloadContentAsync()).Value.Content.ToString();
+        Assert.Equal(string.Join("\r\n", rows) + "\r\n", inResults);
+
+        // A retry of the report (its staged blocks were committed) writes what the table holds now, the same shape.
+        await new WriteProvisioningReport(writer).RunAsync(Context(), new WriteReportInput("job-14", ProvisioningCounts.FromOutcomes(outcomes), true, set, results));
+        string[] again = (await container.GetBlobClient(report.CsvBlob).DownloadContentAsync()).Value.Content.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(26, again.Length);
+        Assert.StartsWith("4,Failed,", again[4], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WriteProvisioningReport_JobWithoutDevices_HeaderOnlyAndAnEmptyList()
+    {
+        BlobServiceClient blobs = new(_azurite.ConnectionString);
+        ProvisioningReport report = await new WriteProvisioningReport(new OutcomeReport(blobs, await OutcomesAsync("job-15", []), _storage)).RunAsync(
+            Context(), new WriteReportInput("job-15", new ProvisioningCounts(), false, DeviceSet(0, 10)));
+
+        BlobContainerClient container = blobs.GetBlobContainerClient(report.Container);
+        Assert.Equal("imei,outcome,mdn,state,servicePlan,faultCode,reason\r\n", (await container.GetBlobClient(report.CsvBlob).DownloadContentAsync()).Value.Content.ToString());
+        using JsonDocument json = JsonDocument.Parse((await container.GetBlobClient(report.JsonBlob).DownloadContentAsync()).Value.Content.ToString());
+        Assert.Equal(0, json.RootElement.GetProperty("outcomes").GetArrayLength());
     }
 
     [Theory]
@@ -279,7 +342,7 @@ public sealed class ProvisioningActivitiesTests
 
     private static void WriteProvisioningReport_Cell(string reason, string expectedCell)
     {
-        string csv = WriteProvisioningReport.ToCsv([new DeviceOutcome("imei:1", DeviceOutcomeKind.Failed, FaultCode: "E1", Reason: reason)]);
+        string csv = OutcomeReport.ToCsv([new DeviceOutcome("imei:1", DeviceOutcomeKind.Failed, FaultCode: "E1", Reason: reason)]);
 
         string row = csv.Split("\r\n")[1];
         Assert.EndsWith("," + expectedCell, row, StringComparison.Ordinal);
@@ -289,7 +352,7 @@ public sealed class ProvisioningActivitiesTests
     [Fact]
     public void WriteProvisioningReport_Csv_OneColumnPerIdentifierKindAndAlreadyActiveRowsCarryMdnAndState()
     {
-        string csv = WriteProvisioningReport.ToCsv([
+        string csv = OutcomeReport.ToCsv([
             new DeviceOutcome("iccid:8901,imei:3501", DeviceOutcomeKind.AlreadyActive, Mdn: "5550001111", State: "active"),
             new DeviceOutcome("eid:7701", DeviceOutcomeKind.Activated, Mdn: "5550002222")]);
 
@@ -306,8 +369,8 @@ public sealed class ProvisioningActivitiesTests
         DeviceOutcome[] outcomes = [new("imei:1", DeviceOutcomeKind.Activated, Mdn: "5550001111")];
         BlobReference results = new("ingest-results", "batch-1/results.csv");
 
-        ProvisioningReport report = await new WriteProvisioningReport(blobs, await OutcomesAsync("job-10", outcomes), Options.Create(_storage)).RunAsync(
-            Context(), new WriteReportInput("job-10", ProvisioningCounts.FromOutcomes(outcomes), false, ["imei"], results));
+        ProvisioningReport report = await new WriteProvisioningReport(new OutcomeReport(blobs, await OutcomesAsync("job-10", outcomes), _storage)).RunAsync(
+            Context(), new WriteReportInput("job-10", ProvisioningCounts.FromOutcomes(outcomes), false, DeviceSet(1, 10), results));
 
         string inReport = (await blobs.GetBlobContainerClient(report.Container).GetBlobClient(report.CsvBlob).DownloadContentAsync()).Value.Content.ToString();
         string inResults = (await blobs.GetBlobContainerClient(results.Container).GetBlobClient(results.Name).DownloadContentAsync()).Value.Content.ToString();
@@ -394,9 +457,10 @@ public sealed class ProvisioningActivitiesTests
             new StoredOutcome(11, devices[11], new DeviceOutcome(devices[11].Key, DeviceOutcomeKind.AlreadyActive, Mdn: "5550001111", State: "active")),
             new StoredOutcome(14, devices[14], new DeviceOutcome(devices[14].Key, DeviceOutcomeKind.Failed, FaultCode: "E1"))]);
 
-        ProvisioningCounts counts = await new SettleUnfinishedChunk(store, table).RunAsync(
+        OutcomeReport report = new(new BlobServiceClient(_azurite.ConnectionString), table, _storage);
+        ProvisioningCounts counts = await new SettleUnfinishedChunk(store, table, report).RunAsync(
             Context(), new SettleChunkInput("job-13", set, 1, DeviceOutcomeKind.Unconfirmed, "Chunk 1 failed: boom"));
-        ProvisioningCounts again = await new SettleUnfinishedChunk(store, table).RunAsync(
+        ProvisioningCounts again = await new SettleUnfinishedChunk(store, table, report).RunAsync(
             Context(), new SettleChunkInput("job-13", set, 1, DeviceOutcomeKind.Unconfirmed, "Chunk 1 failed: boom"));
 
         Assert.Equal((10, 1, 1, 8), (counts.Total, counts.AlreadyActive, counts.Failed, counts.Unconfirmed));
@@ -407,7 +471,12 @@ public sealed class ProvisioningActivitiesTests
         Assert.Equal("E1", rows[4].Outcome.FaultCode);
         Assert.All(rows.Where(r => r.Index is not 11 and not 14), r => Assert.Equal((DeviceOutcomeKind.Unconfirmed, "Chunk 1 failed: boom"), (r.Outcome.Outcome, r.Outcome.Reason)));
         Assert.Equal(devices.Skip(10).Take(10).Select(d => d.Key), rows.Select(r => r.Device.Key));
+        BlockBlobClient csv = new BlobServiceClient(_azurite.ConnectionString).GetBlobContainerClient(_storage.ReportContainer).GetBlockBlobClient(OutcomeReport.CsvName("job-13"));
+        BlockList staged = (await csv.GetBlockListAsync(BlockListTypes.Uncommitted)).Value;
+        Assert.Equal([OutcomeReport.BlockId('p', 1)], staged.UncommittedBlocks.Select(b => b.Name)); // the chunk's part of the report
     }
+
+    private static JobDeviceSet DeviceSet(int count, int chunkSize) => new("job-devices", "unused", count, chunkSize, ["imei"]);
 
     private async Task<DeviceOutcomeTable> OutcomesAsync(string jobId, DeviceOutcome[] outcomes)
     {

@@ -130,6 +130,22 @@ internal sealed class ScriptedOrchestrationContext
 
                 return Task.FromResult(ProvisioningCounts.FromOutcomes([.. Enumerable.Range(first, chunk.Count).Select(i => Recorded[i].Outcome)]));
             });
+        Mock.Setup(c => c.CallActivityAsync<int>(nameof(StageReportPart), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                // As the activity does: the chunk's part is read from the table, so every device must be in it by now.
+                Record(name, input, options);
+                StageReportPartInput stage = (StageReportPartInput)input!;
+                if (StageFailure is { } failure)
+                {
+                    throw failure;
+                }
+
+                int first = stage.Devices.FirstIndex(stage.ChunkIndex);
+                int rows = Enumerable.Range(first, stage.Devices.ChunkLength(stage.ChunkIndex)).Count(Recorded.ContainsKey);
+                Assert.Equal(stage.Devices.ChunkLength(stage.ChunkIndex), rows);
+                return Task.FromResult(rows);
+            });
         Mock.Setup(c => c.CallActivityAsync<ProvisioningReport>(nameof(WriteProvisioningReport), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns((TaskName name, object? input, TaskOptions? options) =>
             {
@@ -152,6 +168,9 @@ internal sealed class ScriptedOrchestrationContext
 
     /// <summary>Makes every release fail (the workflow goes on: retention removes the rows later).</summary>
     public Exception? ReleaseFailure { get; set; }
+
+    /// <summary>Makes staging a chunk's report part fail (the chunk ends anyway: the report reads the part).</summary>
+    public Exception? StageFailure { get; set; }
 
     /// <summary>What the orchestration logged through its replay-safe logger.</summary>
     public FakeLoggerProvider Logs { get; } = new();

@@ -21,9 +21,9 @@ public sealed class RecordDeviceOutcomes(DeviceOutcomeTable table) : TaskActivit
 /// Gives every device of a chunk that could not finish (it failed outright, or never started) an outcome: the devices
 /// whose outcome the chunk had already learned keep it; the others get <see cref="SettleChunkInput.Outcome"/> with its
 /// reason. Reads the chunk's devices and rows itself, so no device list passes through the job's history, and returns
-/// the chunk's counts as the table now holds them.
+/// the chunk's counts as the table now holds them. Then it stages the chunk's part of the report, as a finished chunk does.
 /// </summary>
-public sealed class SettleUnfinishedChunk(IJobDeviceStore devices, DeviceOutcomeTable table) : TaskActivity<SettleChunkInput, ProvisioningCounts>
+public sealed class SettleUnfinishedChunk(IJobDeviceStore devices, DeviceOutcomeTable table, OutcomeReport report) : TaskActivity<SettleChunkInput, ProvisioningCounts>
 {
     public override async Task<ProvisioningCounts> RunAsync(TaskActivityContext context, SettleChunkInput input)
     {
@@ -38,6 +38,7 @@ public sealed class SettleUnfinishedChunk(IJobDeviceStore devices, DeviceOutcome
             .Where(d => !learned.ContainsKey(d.Index))
             .Select(d => new StoredOutcome(d.Index, d.Device, new DeviceOutcome(d.Device.Key, input.Outcome, Reason: input.Reason)))];
         await table.WriteAsync(input.JobId, missing, CancellationToken.None).ConfigureAwait(false);
+        await report.StagePartAsync(input.JobId, input.Devices, input.ChunkIndex, input.ResultsCsv, CancellationToken.None).ConfigureAwait(false);
         return ProvisioningCounts.FromOutcomes([.. learned.Values.Concat(missing).Select(o => o.Outcome)]);
     }
 }

@@ -50,11 +50,14 @@ public sealed record VerifyDevicesInput(string AccountName, string? GroupName, I
 /// <summary>A device as List Devices Information reports it.</summary>
 public sealed record VerifiedDevice(IReadOnlyList<DeviceId> DeviceIds, string? State, string? Mdn, string? ServicePlan);
 
-/// <summary>Input of the report: it streams the outcomes from the outcome table; <paramref name="IdentifierKinds"/> are the CSV's identifier columns.</summary>
-public sealed record WriteReportInput(string JobId, ProvisioningCounts Counts, bool Cancelled, IReadOnlyList<string> IdentifierKinds, BlobReference? ResultsCsv = null);
+/// <summary>Input of the report: the job's devices (its chunks are the report's parts; their identifier kinds its CSV columns), counts, and results blob if any.</summary>
+public sealed record WriteReportInput(string JobId, ProvisioningCounts Counts, bool Cancelled, JobDeviceSet Devices, BlobReference? ResultsCsv = null);
+
+/// <summary>Input of <c>StageReportPart</c>: a finished chunk of the job, and the job's results blob if any.</summary>
+public sealed record StageReportPartInput(string JobId, JobDeviceSet Devices, int ChunkIndex, BlobReference? ResultsCsv = null);
 
 /// <summary>Outcomes to write to the outcome table.</summary>
 public sealed record RecordOutcomesInput(string JobId, IReadOnlyList<StoredOutcome> Outcomes);
 
 /// <summary>Input of <c>SettleUnfinishedChunk</c>: the chunk, and the outcome with its reason for its devices without one.</summary>
-public sealed record SettleChunkInput(string JobId, JobDeviceSet Devices, int ChunkIndex, DeviceOutcomeKind Outcome, string Reason);
+public sealed record SettleChunkInput(string JobId, JobDeviceSet Devices, int ChunkIndex, DeviceOutcomeKind Outcome, string Reason, BlobReference? ResultsCsv = null);

@@ -98,8 +98,8 @@ public sealed record JobDeviceSet(string Container, string Prefix, int Count, in
 /// <summary>A blob: its container and name.</summary>
 public sealed record BlobReference(string Container, string Name);
 
-/// <summary>The input of a chunk sub-orchestration: which chunk of the job's stored devices it provisions.</summary>
-public sealed record ProvisioningChunk(string JobId, int ChunkIndex, ActivationSettings Settings, ProvisioningTimings Timings, JobDeviceSet Devices);
+/// <summary>The input of a chunk sub-orchestration: which chunk of the job's stored devices it provisions, and the job's results blob (its report part goes there too).</summary>
+public sealed record ProvisioningChunk(string JobId, int ChunkIndex, ActivationSettings Settings, ProvisioningTimings Timings, JobDeviceSet Devices, BlobReference? ResultsCsv = null);
 
 /// <summary>Input of <c>LoadJobDevices</c>: one chunk of a job's stored devices.</summary>
 public sealed record LoadJobDevicesInput(JobDeviceSet Devices, int ChunkIndex);

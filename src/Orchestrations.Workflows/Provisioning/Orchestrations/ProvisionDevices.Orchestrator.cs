@@ -31,7 +31,7 @@ public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, Provisi
         context.SetCustomStatus(new ProvisioningProgress(ProvisioningPhases.Reporting, result.Counts));
         ProvisioningReport report = await context.CallActivityAsync<ProvisioningReport>(
             nameof(WriteProvisioningReport),
-            new WriteReportInput(input.JobId, result.Counts, result.Cancelled, input.Devices.IdentifierKinds, input.ResultsCsv),
+            new WriteReportInput(input.JobId, result.Counts, result.Cancelled, input.Devices, input.ResultsCsv),
             TaskOptions.FromRetryPolicy(ProvisioningWorkflow.ReadRetry));
 
         context.SetCustomStatus(new ProvisioningProgress(result.Cancelled ? ProvisioningPhases.Cancelled : ProvisioningPhases.Completed, result.Counts));
@@ -41,7 +41,7 @@ public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, Provisi
     }
 
     private static ProvisioningChunk ToChunk(ProvisioningJob job, int index) =>
-        new(job.JobId, index, job.Settings, job.Timings, job.Devices);
+        new(job.JobId, index, job.Settings, job.Timings, job.Devices, job.ResultsCsv);
 
     /// <summary>A job of one chunk runs the workflow in this orchestration; an empty job (nothing to provision) only reports.</summary>
     private static async Task<ProvisioningChunkResult> RunInlineAsync(TaskOrchestrationContext context, ProvisioningJob job, Task<string> cancelled)
@@ -140,7 +140,7 @@ public sealed class ProvisionDevices : TaskOrchestrator<ProvisioningJob, Provisi
     {
         ProvisioningCounts counts = await context.CallActivityAsync<ProvisioningCounts>(
             nameof(SettleUnfinishedChunk),
-            new SettleChunkInput(job.JobId, job.Devices, chunkIndex, outcome, reason),
+            new SettleChunkInput(job.JobId, job.Devices, chunkIndex, outcome, reason, job.ResultsCsv),
             TaskOptions.FromRetryPolicy(ProvisioningWorkflow.ReadRetry));
         return new ProvisioningChunkResult(counts, false);
     }
