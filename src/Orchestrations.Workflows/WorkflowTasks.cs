@@ -29,6 +29,7 @@ public static class WorkflowTasks
         typeof(ReadDeviceCallbacks),
         typeof(ReleaseRequestCallbacks),
         typeof(VerifyDevices),
+        typeof(SettleActivations),
         typeof(WriteProvisioningReport),
         typeof(StageReportPart),
         typeof(RecordDeviceOutcomes),

@@ -63,7 +63,7 @@ public sealed class WorkflowRegistrationTests
 
         Assert.Equal(orchestrators.Select(t => t.Name).Order(), WorkflowTasks.Orchestrators.Select(t => t.Name).Order());
         Assert.Equal(activities.Select(t => t.Name).Order(), WorkflowTasks.Activities.Select(t => t.Name).Order());
-        Assert.Equal((4, 18), (orchestrators.Length, activities.Length)); // ProvisioningWorkflow is the orchestrators' shared body, not a task
+        Assert.Equal((4, 19), (orchestrators.Length, activities.Length)); // ProvisioningWorkflow is the orchestrators' shared body, not a task
     }
 
     [Fact]

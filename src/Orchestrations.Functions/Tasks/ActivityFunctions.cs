@@ -38,6 +38,10 @@ public static class ActivityFunctions
     public static Task<IReadOnlyList<VerifiedDevice>> VerifyDevices([ActivityTrigger] VerifyDevicesInput input, string instanceId, FunctionContext context) =>
         DurableTaskAdapter.RunActivityAsync<Activity.VerifyDevices, VerifyDevicesInput, IReadOnlyList<VerifiedDevice>>(input, instanceId, context);
 
+    [Function(nameof(Activity.SettleActivations))]
+    public static Task<ProvisioningCounts> SettleActivations([ActivityTrigger] SettleActivationsInput input, string instanceId, FunctionContext context) =>
+        DurableTaskAdapter.RunActivityAsync<Activity.SettleActivations, SettleActivationsInput, ProvisioningCounts>(input, instanceId, context);
+
     [Function(nameof(Activity.WriteProvisioningReport))]
     public static Task<ProvisioningReport> WriteProvisioningReport([ActivityTrigger] WriteReportInput input, string instanceId, FunctionContext context) =>
         DurableTaskAdapter.RunActivityAsync<Activity.WriteProvisioningReport, WriteReportInput, ProvisioningReport>(input, instanceId, context);

@@ -29,7 +29,7 @@ public sealed class ProvisionDevicesOrchestratorTests
         var activate = Assert.Single(_context.CallsTo(nameof(ActivateDevices)));
         Assert.Equal(3, ((DeviceRequestInput)activate.Input!).Devices.Count);
         Assert.Empty(_context.CallsTo(nameof(UploadDevices)));
-        Assert.Single(_context.CallsTo(nameof(VerifyDevices)));
+        Assert.Equal(1, _context.Listings);
         Assert.Equal("job-1/outcomes.csv", result.Report!.CsvBlob);
         ProvisioningProgress last = Assert.IsType<ProvisioningProgress>(_context.Statuses[^1]);
         Assert.Equal(ProvisioningPhases.Completed, last.Phase);
@@ -153,7 +153,7 @@ public sealed class ProvisionDevicesOrchestratorTests
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices));
 
         Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Failed, o.Outcome));
-        Assert.Empty(_context.CallsTo(nameof(VerifyDevices)));
+        Assert.Equal(0, _context.Listings);
     }
 
     [Fact]
@@ -212,6 +212,9 @@ public sealed class ProvisionDevicesOrchestratorTests
         DeviceOutcome outcome = OutcomeOf(result, devices[0]);
         Assert.Equal(DeviceOutcomeKind.Activated, outcome.Outcome);
         Assert.Contains("ThingSpace down", outcome.Reason, StringComparison.Ordinal);
+        // The settling activity failed while listing; it ran again told so, and the failure was logged.
+        Assert.Equal([null, "ThingSpace down"], _context.CallsTo(nameof(SettleActivations)).Select(c => ((SettleActivationsInput)c.Input!).VerifyError));
+        Assert.Contains(_context.Logs.Collector.GetSnapshot(), r => r.Id.Id == 1206 && r.Message.Contains("ThingSpace down", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -237,7 +240,9 @@ public sealed class ProvisionDevicesOrchestratorTests
 
         Assert.Equal([10, 10, 5], _context.CallsTo(nameof(ActivateDevices)).Select(c => ((DeviceRequestInput)c.Input!).Devices.Count));
         Assert.Equal(25, result.Counts.Activated);
-        Assert.True(_context.CallsTo(nameof(ReadDeviceCallbacks)).Count() >= 7 + 3 + 3); // availability 25/4 pages + 3 activation requests
+        Assert.True(_context.CallsTo(nameof(ReadDeviceCallbacks)).Count() >= 7); // availability: 25 messages, pages of 4
+        SettleActivationsInput settle = (SettleActivationsInput)Assert.Single(_context.CallsTo(nameof(SettleActivations))).Input!;
+        Assert.Equal((3, 25, 4), (settle.RequestIds.Count, settle.Submitted.Count, settle.PageSize)); // the activity reads every request's pages
     }
 
     [Fact]
@@ -265,7 +270,7 @@ public sealed class ProvisionDevicesOrchestratorTests
     {
         await RunAsync(ScriptedOrchestrationContext.Job(TestDevices.Devices(1)));
 
-        string[] reads = [nameof(ReadRequestProgress), nameof(ReadDeviceCallbacks), nameof(VerifyDevices), nameof(WriteProvisioningReport)];
+        string[] reads = [nameof(ReadRequestProgress), nameof(ReadDeviceCallbacks), nameof(VerifyDevices), nameof(SettleActivations), nameof(WriteProvisioningReport)];
         Assert.All(_context.Calls.Where(c => reads.Contains(c.Name)), c => Assert.Same(ProvisioningWorkflow.ReadRetry, c.Options?.Retry?.Policy));
         Assert.True(ProvisioningWorkflow.ReadRetry.Handle(CoreFailure(typeof(InvalidOperationException).FullName!)));
     }
@@ -363,7 +368,7 @@ public sealed class ProvisionDevicesOrchestratorTests
         Assert.All(_context.Outcomes, o => Assert.Equal(DeviceOutcomeKind.Cancelled, o.Outcome));
         Assert.Empty(_context.CallsTo(nameof(CheckDeviceAvailability)));
         Assert.Empty(_context.CallsTo(nameof(ActivateDevices)));
-        Assert.Empty(_context.CallsTo(nameof(VerifyDevices)));
+        Assert.Equal(0, _context.Listings);
         Assert.Single(_context.CallsTo(nameof(WriteProvisioningReport)));
     }
 
@@ -387,7 +392,7 @@ public sealed class ProvisionDevicesOrchestratorTests
         ProvisioningResult result = await RunAsync(ScriptedOrchestrationContext.Job(devices));
 
         Assert.True(result.Cancelled);
-        Assert.Single(_context.CallsTo(nameof(VerifyDevices)));
+        Assert.Equal(1, _context.Listings);
         Assert.Equal(DeviceOutcomeKind.Activated, OutcomeOf(result, devices[0]).Outcome);
         DeviceOutcome pending = OutcomeOf(result, devices[1]);
         Assert.Equal((DeviceOutcomeKind.Unconfirmed, "pending activation"), (pending.Outcome, pending.State));

@@ -156,6 +156,51 @@ public sealed class ProvisioningActivitiesTests
     }
 
     [Fact]
+    public async Task SettleActivations_ReadsTheMessagesListsTheDevicesAndWritesEachOutcome_CountsOnly()
+    {
+        DeviceOutcomeTable table = new(new TableServiceClient(_azurite.ConnectionString), _storage, TimeProvider.System);
+        InMemoryJobDevices store = new();
+        List<JobDevice> devices = TestDevices.Devices(25);
+        JobDeviceSet set = await store.SaveAsync("job-16", "fp", devices, chunkSize: 10, CancellationToken.None);
+        string requestId = Guid.NewGuid().ToString();
+        foreach (int n in new[] { 11, 12, 13 }) // devices 10, 11, 12 of the job: positions 0, 1, 2 of chunk 1
+        {
+            await _inbox.StoreAsync(ThingSpaceCallback.Parse(System.Text.Encoding.UTF8.GetBytes(ThingSpaceCallbackHandlerTests.DeviceMessage(requestId, TestDevices.Imei(n)))));
+        }
+
+        // ThingSpace lists device 10 and 13 as active, 11 as pending, and not 12.
+        Dictionary<string, string> states = new() { [TestDevices.Imei(11)] = "active", [TestDevices.Imei(12)] = "pending activation", [TestDevices.Imei(14)] = "active" };
+        _thingSpace.Setup(t => t.ListDevicesInformationAsync(It.IsAny<AccountDeviceListRequest>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((AccountDeviceListRequest r, CancellationToken _) => new AccountDeviceListResult
+            {
+                Devices = devices.Where(d => d.DeviceIds.Any(id => id.Id == r.DeviceId!.Id)).SelectMany(d => d.DeviceIds.Where(id => id.Kind == "imei" && states.ContainsKey(id.Id)))
+                    .Select(imei => new ThingSpaceDevice { DeviceIds = [imei], CarrierInformations = [new CarrierInformation { State = states[imei.Id], ServicePlan = "m2m4G" }] }).ToList(),
+            });
+        SettleActivations activity = new(store, _inbox, _thingSpace.Object, NullLogger<VerifyDevices>.Instance, table);
+        SettleActivationsInput input = new("job-16", set, 1, "0000123456-00001", [requestId], [0, 1, 2, 3], InDoubt: [3], "the activate call timed out", Cancelled: false, PageSize: 2);
+
+        ProvisioningCounts counts = await activity.RunAsync(Context(), input);
+
+        Assert.Equal((0, 2, 2), (counts.Total, counts.Activated, counts.Unconfirmed));
+        IReadOnlyList<StoredOutcome> rows = await table.ReadRangeAsync("job-16", 0, 25, CancellationToken.None);
+        Assert.Equal([10, 11, 12, 13], rows.Select(r => r.Index));
+        Assert.Equal(devices.Skip(10).Take(4).Select(d => d.Key), rows.Select(r => r.Device.Key));
+        Assert.Equal((DeviceOutcomeKind.Activated, "active", "5551234567"), (rows[0].Outcome.Outcome, rows[0].Outcome.State, rows[0].Outcome.Mdn));
+        Assert.Equal((DeviceOutcomeKind.Unconfirmed, "pending activation"), (rows[1].Outcome.Outcome, rows[1].Outcome.State));
+        Assert.Contains("'not found'", rows[2].Outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal(DeviceOutcomeKind.Activated, rows[3].Outcome.Outcome);
+        Assert.Contains("the activate call timed out", rows[3].Outcome.Reason, StringComparison.Ordinal);
+
+        // Verification known to have failed: nothing is listed, the callbacks alone decide.
+        _thingSpace.Invocations.Clear();
+        await activity.RunAsync(Context(), input with { VerifyError = "ThingSpace down" });
+        _thingSpace.Verify(t => t.ListDevicesInformationAsync(It.IsAny<AccountDeviceListRequest>(), It.IsAny<CancellationToken>()), Times.Never);
+        rows = await table.ReadRangeAsync("job-16", 10, 4, CancellationToken.None);
+        Assert.Equal("Confirmed by callback; verification failed: ThingSpace down", rows[0].Outcome.Reason);
+        Assert.Equal(ProvisioningFaultCodes.SubmissionInDoubt, rows[3].Outcome.FaultCode);
+    }
+
+    [Fact]
     public async Task VerifyDevices_FewDevices_LookedUpOneByOneAndOnlyTheJobsKept()
     {
         List<JobDevice> devices = TestDevices.Devices(2);

@@ -88,10 +88,17 @@ internal sealed class ScriptedOrchestrationContext
                 Assert.True(Released.Add(requestId), $"request {requestId} released twice");
                 return ReleaseFailure is { } failure ? Task.FromException<bool>(failure) : Task.FromResult(true);
             });
+        Mock.Setup(c => c.CallActivityAsync<ProvisioningCounts>(nameof(SettleActivations), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName name, object? input, TaskOptions? options) =>
+            {
+                Record(name, input, options);
+                return SettleActivations((SettleActivationsInput)input!);
+            });
         Mock.Setup(c => c.CallActivityAsync<IReadOnlyList<VerifiedDevice>>(nameof(VerifyDevices), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns((TaskName name, object? input, TaskOptions? options) =>
             {
                 Record(name, input, options);
+                Listings++;
                 return VerifyFailure is { } failure
                     ? Task.FromException<IReadOnlyList<VerifiedDevice>>(failure)
                     : Task.FromResult(Verify((VerifyDevicesInput)input!));
@@ -212,6 +219,9 @@ internal sealed class ScriptedOrchestrationContext
 
     public Exception? VerifyFailure { get; set; }
 
+    /// <summary>How many times ThingSpace's device list was read (reconciliation, and the verification at the end).</summary>
+    public int Listings { get; private set; }
+
     /// <summary>What a wait for the request-completed event returns (default: never completes).</summary>
     public Func<Task<string>>? WakeUp { get; set; }
 
@@ -243,6 +253,61 @@ internal sealed class ScriptedOrchestrationContext
     }
 
     private void Record(TaskName name, object? input, TaskOptions? options) => Calls.Add((name.Name, input, options));
+
+    /// <summary>
+    /// What <see cref="Workflows.Provisioning.Activities.SettleActivations"/> does, on this script: the requests' messages (still in the inbox),
+    /// the listing (unless given, or verification is known to have failed), the shared decisions, the rows written.
+    /// </summary>
+    private Task<ProvisioningCounts> SettleActivations(SettleActivationsInput settle)
+    {
+        IReadOnlyList<JobDevice> chunk = DevicesOf(settle.Devices, settle.ChunkIndex);
+        DeviceIndex index = new(chunk);
+        Dictionary<int, DeviceCallbackResult> callbacks = [];
+        foreach (string requestId in settle.RequestIds)
+        {
+            Assert.False(Released.Contains(requestId), $"request {requestId} read after its messages were released");
+            foreach (DeviceCallbackResult result in Results.TryGetValue(requestId, out List<DeviceCallbackResult>? r) ? r : [])
+            {
+                if (index.Find(result.DeviceIds) is int i && (!callbacks.TryGetValue(i, out DeviceCallbackResult? earlier) || ActivationSettlement.Prefer(result, earlier)))
+                {
+                    callbacks[i] = result;
+                }
+            }
+        }
+
+        IReadOnlyList<VerifiedDevice>? listing = settle.Listed;
+        if (listing is null && settle.VerifyError is null)
+        {
+            Listings++;
+            if (VerifyFailure is { } failure)
+            {
+                return Task.FromException<ProvisioningCounts>(failure);
+            }
+
+            listing = Verify(new VerifyDevicesInput(settle.AccountName, null, [.. settle.Submitted.Select(i => chunk[i])]));
+        }
+
+        Dictionary<int, VerifiedDevice> listed = [];
+        foreach (VerifiedDevice device in listing ?? [])
+        {
+            if (index.Find(device.DeviceIds) is int i)
+            {
+                listed[i] = device;
+            }
+        }
+
+        int first = settle.Devices.FirstIndex(settle.ChunkIndex);
+        List<DeviceOutcome> outcomes = [];
+        foreach (int i in settle.Submitted)
+        {
+            DeviceOutcome outcome = ActivationSettlement.Decide(
+                chunk[i], callbacks.GetValueOrDefault(i), listed.GetValueOrDefault(i), settle.VerifyError, settle.InDoubt.Contains(i), settle.InDoubtReason, settle.Cancelled);
+            Assert.True(Recorded.TryAdd(first + i, new StoredOutcome(first + i, chunk[i], outcome)), $"device {first + i} recorded twice");
+            outcomes.Add(outcome);
+        }
+
+        return Task.FromResult(ProvisioningCounts.FromOutcomes(outcomes, new ProvisioningCounts()));
+    }
 
     private Task<string> NextWakeUp()
     {

@@ -28,11 +28,16 @@ public sealed class VerifyDevices(IThingSpaceClient thingSpace, ILogger<VerifyDe
 
     private static readonly string[] RangeKinds = ["iccid", "imei"];
 
-    public override async Task<IReadOnlyList<VerifiedDevice>> RunAsync(TaskActivityContext context, VerifyDevicesInput input)
+    public override Task<IReadOnlyList<VerifiedDevice>> RunAsync(TaskActivityContext context, VerifyDevicesInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        CancellationToken cancellationToken = CancellationToken.None;
+        return ListAsync(input, CancellationToken.None);
+    }
+
+    /// <summary>The devices of <paramref name="input"/> that ThingSpace lists (also for <see cref="SettleActivations"/>).</summary>
+    internal async Task<IReadOnlyList<VerifiedDevice>> ListAsync(VerifyDevicesInput input, CancellationToken cancellationToken)
+    {
         HashSet<string> wanted = new(input.Devices.SelectMany(d => d.DeviceIds).Select(JobDevice.IdentifierKey), StringComparer.OrdinalIgnoreCase);
         List<VerifiedDevice> found = [];
 

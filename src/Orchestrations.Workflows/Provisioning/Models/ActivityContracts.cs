@@ -50,6 +50,26 @@ public sealed record VerifyDevicesInput(string AccountName, string? GroupName, I
 /// <summary>A device as List Devices Information reports it.</summary>
 public sealed record VerifiedDevice(IReadOnlyList<DeviceId> DeviceIds, string? State, string? Mdn, string? ServicePlan);
 
+/// <summary>
+/// Input of <c>SettleActivations</c>: the chunk (its devices are read from the job's stored devices), the activation
+/// requests whose messages to read, the positions in the chunk of every device submitted for activation and of those
+/// whose request was in doubt (with why), whether the job was cancelled, and either the listing that ended the wait or
+/// the reason verification failed (then nothing is listed).
+/// </summary>
+public sealed record SettleActivationsInput(
+    string JobId,
+    JobDeviceSet Devices,
+    int ChunkIndex,
+    string AccountName,
+    IReadOnlyList<string> RequestIds,
+    IReadOnlyList<int> Submitted,
+    IReadOnlyList<int> InDoubt,
+    string? InDoubtReason,
+    bool Cancelled,
+    int PageSize,
+    IReadOnlyList<VerifiedDevice>? Listed = null,
+    string? VerifyError = null);
+
 /// <summary>Input of the report: the job's devices (its chunks are the report's parts; their identifier kinds its CSV columns), counts, and results blob if any.</summary>
 public sealed record WriteReportInput(string JobId, ProvisioningCounts Counts, bool Cancelled, JobDeviceSet Devices, BlobReference? ResultsCsv = null);
 

@@ -1,5 +1,4 @@
 using Microsoft.DurableTask;
-using Orchestrations.ThingSpace.Models;
 using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Logging;
 using Orchestrations.Workflows.Provisioning.Activities;
@@ -49,8 +48,10 @@ internal sealed class ProvisioningWorkflow
     private readonly DeviceIndex _index;
     private readonly DeviceOutcome?[] _outcomes;
     private readonly bool[] _recorded;
+    private readonly bool[] _settledByActivity;
     private readonly List<Task> _releases = [];
     private ProvisioningCounts _counts;
+    private ProvisioningCounts _activityOutcomes = new();
     private string _phase = ProvisioningPhases.CheckingAvailability;
     private Task<string>? _wakeUp;
     private int _submissions;
@@ -67,6 +68,7 @@ internal sealed class ProvisioningWorkflow
         _index = new DeviceIndex(devices);
         _outcomes = new DeviceOutcome?[devices.Count];
         _recorded = new bool[devices.Count];
+        _settledByActivity = new bool[devices.Count];
         _counts = new ProvisioningCounts { Total = devices.Count };
     }
 
@@ -204,7 +206,6 @@ internal sealed class ProvisioningWorkflow
         //    reconcile with ThingSpace's device listing on a backed-off schedule (lost callbacks, in-doubt submissions).
         List<int> submittedDevices = [.. requests.SelectMany(r => r.Devices).Concat(inDoubt).Order()];
         HashSet<int> doubtful = [.. inDoubt];
-        Dictionary<int, DeviceCallbackResult> activation = [];
         Dictionary<int, VerifiedDevice>? verified = null;
         if (submittedDevices.Count > 0 && !IsCancelled)
         {
@@ -214,32 +215,17 @@ internal sealed class ProvisioningWorkflow
                 [.. requests.Select(r => r.RequestId)], deadline, submittedDevices, (i, listed) => ActivationSettled(listed, doubtful.Contains(i)), completionIsEnough: inDoubt.Count == 0);
         }
 
-        foreach ((string requestId, _) in requests)
-        {
-            await ReadResultsAsync(requestId, activation);
-            Release(requestId);
-        }
-
-        // 5. Verify (also after a cancel): the state, MDN and plan ThingSpace lists for every device we asked to activate.
-        string? verifyError = null;
-        if (submittedDevices.Count > 0 && verified is null)
+        // 5. Verify and settle (also after a cancel): one activity reads the activation messages, lists the devices in
+        //    ThingSpace (unless the reconciliation's listing ended the wait) and writes every outcome; counts come back.
+        if (submittedDevices.Count > 0)
         {
             Publish(ProvisioningPhases.Verifying);
-            (verified, verifyError) = await ListDevicesAsync(submittedDevices);
+            await SettleActivationsAsync([.. requests.Select(r => r.RequestId)], submittedDevices, inDoubt, verified);
         }
 
-        foreach (int i in submittedDevices)
+        foreach ((string requestId, _) in requests)
         {
-            activation.TryGetValue(i, out DeviceCallbackResult? callback);
-            VerifiedDevice? listed = verified?.GetValueOrDefault(i);
-            if (doubtful.Contains(i))
-            {
-                SettleInDoubt(i, listed, verifyError);
-            }
-            else
-            {
-                SettleActivation(i, callback, listed, verifyError);
-            }
+            Release(requestId);
         }
 
         return await FinishAsync();
@@ -297,28 +283,6 @@ internal sealed class ProvisioningWorkflow
         return (uploaded, upload.RequestId);
     }
 
-    /// <summary>A device whose activation request got no usable answer: what ThingSpace lists decides, nothing is resent.</summary>
-    private void SettleInDoubt(int i, VerifiedDevice? listed, string? verifyError)
-    {
-        string why = _inDoubtReason ?? "the answer to the activation request was lost";
-        if (string.Equals(listed?.State, "active", StringComparison.OrdinalIgnoreCase))
-        {
-            Settle(i, DeviceOutcomeKind.Activated, listed!.Mdn, listed.State, listed.ServicePlan,
-                reason: $"The activation request was in doubt ({why}); ThingSpace lists the device as active.");
-        }
-        else if (verifyError is not null)
-        {
-            Settle(i, DeviceOutcomeKind.Unconfirmed, faultCode: ProvisioningFaultCodes.SubmissionInDoubt,
-                reason: $"The activation request was in doubt ({why}) and verification failed: {verifyError}. It was not sent again.");
-        }
-        else
-        {
-            Settle(i, DeviceOutcomeKind.Unconfirmed, listed?.Mdn, listed?.State, listed?.ServicePlan, ProvisioningFaultCodes.SubmissionInDoubt,
-                $"The activation request was in doubt ({why}); ThingSpace lists the device as '{listed?.State ?? "not found"}'. " +
-                "It was not sent again (that could activate it twice): retry the job for it.");
-        }
-    }
-
     /// <summary>An activation is settled by the listing once the device is no longer pending (in doubt: also when it was never received).</summary>
     internal static bool ActivationSettled(VerifiedDevice? listed, bool inDoubt) =>
         listed?.State is { } state
@@ -364,41 +328,34 @@ internal sealed class ProvisioningWorkflow
         }
     }
 
-    private void SettleActivation(int i, DeviceCallbackResult? callback, VerifiedDevice? listed, string? verifyError)
+    /// <summary>
+    /// <see cref="SettleActivations"/> for the submitted devices (positions in this chunk). When it fails (after its
+    /// retries) while listing was still to be done, the failure is logged and it runs again with that as the
+    /// verification error, so the devices are settled from their callbacks alone; a second failure fails the chunk.
+    /// </summary>
+    private async Task SettleActivationsAsync(List<string> requestIds, List<int> submitted, List<int> inDoubt, Dictionary<int, VerifiedDevice>? verified)
     {
-        bool listedActive = string.Equals(listed?.State, "active", StringComparison.OrdinalIgnoreCase);
-        string? mdn = listed?.Mdn ?? callback?.Mdn;
-        string? plan = listed?.ServicePlan ?? callback?.ServicePlan;
-        if (callback is { Succeeded: false })
+        SettleActivationsInput input = new(
+            _chunk.JobId, _chunk.Devices, _chunk.ChunkIndex, _chunk.Settings.AccountName, requestIds, submitted, inDoubt, _inDoubtReason, IsCancelled,
+            Timings.CallbackPageSize, verified is null ? null : [.. verified.OrderBy(v => v.Key).Select(v => v.Value)]);
+        ProvisioningCounts settled;
+        try
         {
-            Settle(i, DeviceOutcomeKind.Failed, mdn, listed?.State, plan, callback.FaultCode, callback.FaultString);
+            settled = await _context.CallActivityAsync<ProvisioningCounts>(nameof(SettleActivations), input, TaskOptions.FromRetryPolicy(ReadRetry));
         }
-        else if (listedActive)
+        catch (TaskFailedException ex) when (input.Listed is null)
         {
-            Settle(i, DeviceOutcomeKind.Activated, mdn, listed!.State, plan,
-                reason: callback is null ? "No callback arrived; ThingSpace lists the device as active." : null);
+            _context.CreateReplaySafeLogger(LogCategory).VerificationFailed(_context.InstanceId, submitted.Count, ex.FailureDetails.ErrorMessage);
+            settled = await _context.CallActivityAsync<ProvisioningCounts>(
+                nameof(SettleActivations), input with { VerifyError = ex.FailureDetails.ErrorMessage }, TaskOptions.FromRetryPolicy(ReadRetry));
         }
-        else if (callback is not null && verifyError is not null)
+
+        foreach (int i in submitted)
         {
-            Settle(i, DeviceOutcomeKind.Activated, mdn, null, plan, reason: $"Confirmed by callback; verification failed: {verifyError}");
+            _settledByActivity[i] = true;
         }
-        else if (callback is not null)
-        {
-            Settle(i, DeviceOutcomeKind.Unconfirmed, mdn, listed?.State, plan,
-                reason: $"ThingSpace reported success, but lists the device as '{listed?.State ?? "not found"}'.");
-        }
-        else if (IsCancelled)
-        {
-            Settle(i, DeviceOutcomeKind.Unconfirmed, mdn, listed?.State, plan,
-                reason: $"The job was cancelled before ThingSpace confirmed the activation; ThingSpace lists the device as '{listed?.State ?? "not found"}'.");
-        }
-        else
-        {
-            Settle(i, DeviceOutcomeKind.Unconfirmed, mdn, listed?.State, plan,
-                reason: verifyError is null
-                    ? $"No callback and not active by the deadline (state '{listed?.State ?? "not found"}')."
-                    : $"No callback by the deadline, and verification failed: {verifyError}");
-        }
+
+        _activityOutcomes = _activityOutcomes.Add(settled);
     }
 
     private async Task<Collected> SubmitAndCollectAsync(string activity, List<int> devices, TimeSpan deadlineAfter, bool release, Func<int, VerifiedDevice?, bool>? settledByListing = null)
@@ -573,7 +530,7 @@ internal sealed class ProvisioningWorkflow
                 nameof(ReadDeviceCallbacks), new CallbackPageInput(requestId, token, Timings.CallbackPageSize), TaskOptions.FromRetryPolicy(ReadRetry));
             foreach (DeviceCallbackResult result in page.Results)
             {
-                if (_index.Find(result.DeviceIds) is int i && (!into.TryGetValue(i, out DeviceCallbackResult? earlier) || Prefer(result, earlier)))
+                if (_index.Find(result.DeviceIds) is int i && (!into.TryGetValue(i, out DeviceCallbackResult? earlier) || ActivationSettlement.Prefer(result, earlier)))
                 {
                     into[i] = result;
                 }
@@ -591,9 +548,6 @@ internal sealed class ProvisioningWorkflow
     /// </summary>
     private void Release(string requestId) => _releases.Add(InboxRelease.ReleaseAsync(_context, requestId, ReadRetry, LogCategory));
 
-    /// <summary>When a device has several messages (e.g. upload-activate sends an upload and an activation message), a failure wins.</summary>
-    private static bool Prefer(DeviceCallbackResult candidate, DeviceCallbackResult earlier) => earlier.Succeeded && !candidate.Succeeded;
-
     private void Settle(int i, DeviceOutcomeKind outcome, string? mdn = null, string? state = null, string? plan = null, string? faultCode = null, string? reason = null) =>
         _outcomes[i] ??= new DeviceOutcome(_devices[i].Key, outcome, mdn, state, plan, faultCode, reason);
 
@@ -601,14 +555,15 @@ internal sealed class ProvisioningWorkflow
     {
         for (int i = 0; i < _outcomes.Length; i++)
         {
-            _outcomes[i] ??= new DeviceOutcome(_devices[i].Key, DeviceOutcomeKind.Cancelled, Reason: "The job was cancelled before this device was submitted.");
+            if (!_settledByActivity[i])
+            {
+                _outcomes[i] ??= new DeviceOutcome(_devices[i].Key, DeviceOutcomeKind.Cancelled, Reason: "The job was cancelled before this device was submitted.");
+            }
         }
 
         await Task.WhenAll([RecordAsync(), .. _releases]);
-        DeviceOutcome[] outcomes = [.. _outcomes.Select(o => o!)];
-        _counts = ProvisioningCounts.FromOutcomes(outcomes, _counts);
         Publish(IsCancelled ? ProvisioningPhases.Cancelled : ProvisioningPhases.Completed);
-        return new ProvisioningChunkResult(_counts, IsCancelled);
+        return new ProvisioningChunkResult(Counts, IsCancelled);
     }
 
     /// <summary>
@@ -642,45 +597,14 @@ internal sealed class ProvisioningWorkflow
         }
 
         _phase = phase;
-        _context.SetCustomStatus(new ProvisioningProgress(phase, ProvisioningCounts.FromOutcomes([.. _outcomes.Where(o => o is not null).Select(o => o!)], _counts)));
+        _context.SetCustomStatus(new ProvisioningProgress(phase, Counts));
     }
+
+    /// <summary>The phase counts, and the outcomes settled so far: here, and by <see cref="SettleActivations"/>.</summary>
+    private ProvisioningCounts Counts =>
+        ProvisioningCounts.FromOutcomes([.. _outcomes.Where(o => o is not null).Select(o => o!)], _counts).Add(_activityOutcomes with { Total = 0 });
 
     private sealed record SubmitError(string? Code, string Message);
 
     private sealed record Collected(string? RequestId, Dictionary<int, DeviceCallbackResult> Results, bool Cancelled, bool InDoubt, SubmitError? Error, Dictionary<int, VerifiedDevice>? Listing);
-
-    /// <summary>Finds a job device by any of its identifiers (kinds compared case-insensitively).</summary>
-    private sealed class DeviceIndex
-    {
-        private readonly Dictionary<string, int> _byIdentifier = new(StringComparer.OrdinalIgnoreCase);
-
-        public DeviceIndex(IReadOnlyList<JobDevice> devices)
-        {
-            for (int i = 0; i < devices.Count; i++)
-            {
-                foreach (DeviceId id in devices[i].DeviceIds)
-                {
-                    _byIdentifier.TryAdd(JobDevice.IdentifierKey(id), i);
-                }
-            }
-        }
-
-        public int? Find(IReadOnlyList<DeviceId>? ids)
-        {
-            if (ids is null)
-            {
-                return null;
-            }
-
-            foreach (DeviceId id in ids)
-            {
-                if (_byIdentifier.TryGetValue(JobDevice.IdentifierKey(id), out int i))
-                {
-                    return i;
-                }
-            }
-
-            return null;
-        }
-    }
 }

@@ -38,6 +38,7 @@ public sealed class DeviceOutcomeTable : IDeviceOutcomeReader
     public const int PartitionSize = 1000;
 
     private const int BatchSize = 100;
+    private const int ParallelPartitions = 4;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly TableClient _table;
     private readonly TimeProvider _time;
@@ -65,11 +66,19 @@ public sealed class DeviceOutcomeTable : IDeviceOutcomeReader
         ArgumentNullException.ThrowIfNull(outcomes);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         DateTimeOffset now = _time.GetUtcNow();
-        foreach (StoredOutcome[] batch in outcomes.DistinctBy(o => o.Index).GroupBy(o => o.Index / PartitionSize).SelectMany(p => p.Chunk(BatchSize)))
-        {
-            List<TableTransactionAction> actions = [.. batch.Select(o => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(jobId, o, now)))];
-            await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
-        }
+
+        // Partitions are written side by side (a few at a time), each in its 100-row transactions one after the other.
+        await Parallel.ForEachAsync(
+            outcomes.DistinctBy(o => o.Index).GroupBy(o => o.Index / PartitionSize),
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelPartitions, CancellationToken = cancellationToken },
+            async (partition, token) =>
+            {
+                foreach (StoredOutcome[] batch in partition.Chunk(BatchSize))
+                {
+                    List<TableTransactionAction> actions = [.. batch.Select(o => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(jobId, o, now)))];
+                    await _table.SubmitTransactionAsync(actions, token).ConfigureAwait(false);
+                }
+            }).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<StoredOutcome>> ReadRangeAsync(string jobId, int first, int count, CancellationToken cancellationToken)
