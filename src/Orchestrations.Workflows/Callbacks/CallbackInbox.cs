@@ -25,7 +25,7 @@ namespace Orchestrations.Workflows.Callbacks;
 /// Stored bodies never contain the echoed username and password. Rows older than <c>Callbacks:Retention</c> are removed
 /// (<see cref="RemoveExpiredAsync"/>, run by <see cref="CallbackCleanupService"/>).
 /// </remarks>
-public sealed class CallbackInbox
+public sealed class CallbackInbox : IAsyncDisposable
 {
     public const string CompletedRowKey = "completed";
     private const string DeviceRowPrefix = "d-";
@@ -39,6 +39,7 @@ public sealed class CallbackInbox
     private readonly TableClient _callbacks;
     private readonly TableClient _routes;
     private readonly TimeProvider _time;
+    private readonly InboxInsertBatcher _inserts;
     private int _created;
 
     public CallbackInbox(TableServiceClient tables, WorkflowStorageOptions storage, TimeProvider time)
@@ -49,7 +50,11 @@ public sealed class CallbackInbox
         _callbacks = tables.GetTableClient(storage.CallbacksTable);
         _routes = tables.GetTableClient(storage.CallbackRoutesTable);
         _time = time;
+        _inserts = new InboxInsertBatcher(_callbacks);
     }
+
+    /// <summary>Stops taking messages once those already taken are written.</summary>
+    public ValueTask DisposeAsync() => _inserts.DisposeAsync();
 
     /// <summary>Creates the tables once per process.</summary>
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
@@ -82,15 +87,8 @@ public sealed class CallbackInbox
         };
         WriteBody(row, body);
 
-        try
-        {
-            await _callbacks.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 409)
-        {
-            return false;
-        }
+        // Written with the messages arriving at the same time (one transaction per request): true once stored.
+        return await _inserts.InsertAsync(row, (2L * body.Length) + 1024, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Records which orchestration waits for a request (idempotent: the same route may be written twice).</summary>

@@ -188,6 +188,51 @@ public sealed class CallbackInboxTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Store_ManyAtOnce_WrittenTogether_EachStoredOnce_ResendsAnsweredAsDuplicates()
+    {
+        await using CallbackInbox inbox = Create();
+        string first = Guid.NewGuid().ToString();
+        string second = Guid.NewGuid().ToString();
+        await inbox.EnsureCreatedAsync();
+        await inbox.StoreAsync(Message(first, TestDevices.Imei(0))); // stored before: its re-sends below are duplicates
+
+        // 250 + 120 distinct messages, every tenth of the first request sent twice at the same time, and device 0 again.
+        List<(string RequestId, int Device)> sends = [
+            .. Enumerable.Range(1, 250).Select(n => (first, n)),
+            .. Enumerable.Range(1, 120).Select(n => (second, n)),
+            .. Enumerable.Range(1, 25).Select(n => (first, n * 10)),
+            (first, 0)];
+        bool[] stored = await Task.WhenAll(sends.Select(s => Task.Run(() => inbox.StoreAsync(Message(s.RequestId, TestDevices.Imei(s.Device))))));
+
+        Assert.Equal(370, stored.Count(s => s));
+        // Of each pair sent together exactly one was stored; device 0 existed already.
+        Assert.All(Enumerable.Range(1, 25), n => Assert.Single(sends.Select((s, i) => (s, i)), x => x.s == (first, n * 10) && stored[x.i]));
+        Assert.False(stored[^1]);
+        Assert.Equal(251, (await inbox.GetProgressAsync(first)).DeviceMessages);
+        Assert.Equal(120, (await inbox.GetProgressAsync(second)).DeviceMessages);
+    }
+
+    [Fact]
+    public void InsertPlan_ByRequest_AtMostAHundredRowsAndNoRowKeyTwiceInATransaction()
+    {
+        List<(TableEntity Row, long Bytes)> rows = [
+            .. Enumerable.Range(0, 230).Select(n => (new TableEntity("r1", $"d-{n:D4}"), 1000L)),
+            (new TableEntity("r1", "d-0005"), 1000L),
+            .. Enumerable.Range(0, 3).Select(n => (new TableEntity("r2", $"d-{n:D4}"), 1000L)),
+            .. Enumerable.Range(0, 3).Select(n => (new TableEntity("r3", $"d-{n:D4}"), 900_000L))];
+
+        List<List<TableEntity>> plan = InboxInsertBatcher.Plan(rows);
+
+        Assert.All(plan, t => Assert.Single(t.Select(r => r.PartitionKey).Distinct()));
+        Assert.All(plan, t => Assert.InRange(t.Count, 1, InboxInsertBatcher.MaxRows));
+        Assert.All(plan, t => Assert.Equal(t.Count, t.Select(r => r.RowKey).Distinct().Count()));
+        Assert.Equal([100, 100, 31], plan.Where(t => t[0].PartitionKey == "r1").Select(t => t.Count));
+        Assert.Equal([3], plan.Where(t => t[0].PartitionKey == "r2").Select(t => t.Count));
+        Assert.Equal([2, 1], plan.Where(t => t[0].PartitionKey == "r3").Select(t => t.Count)); // about 2 MB per transaction
+        Assert.Equal(rows.Count, plan.Sum(t => t.Count));
+    }
+
+    [Fact]
     public async Task Route_RecordedTwice_LastWriteWinsAndRequestIdIsCaseInsensitive()
     {
         CallbackInbox inbox = Create();
