@@ -110,11 +110,11 @@ public sealed class CallbackRegistrationServiceTests
 
         await service.StartAsync(CancellationToken.None);
         await firstFailure.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The failure is recorded before the retry's (fake) backoff timer exists: once it does, check, then move the clock past it.
+        await _time.TimerCreated.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(HealthStatus.Degraded, await HealthAsync());
         Assert.Contains("connection refused", _state.Description, StringComparison.Ordinal);
-
-        // The retry waits for the (fake) backoff delay: once that timer exists, move the clock past it.
-        await _time.TimerCreated.WaitAsync(TimeSpan.FromSeconds(30));
         _time.Advance(CallbackRegistrationService.FirstRetryDelay);
         await service.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(30));
 
