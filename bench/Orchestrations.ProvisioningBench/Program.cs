@@ -115,6 +115,25 @@ internal static class ProvisioningBenchmark
 
         storage.Reset();
         thingSpace.Reset();
+        long idleMiB = Process.GetCurrentProcess().WorkingSet64 / (1024 * 1024);
+
+        // The working set, sampled every 250 ms: its highest value while the job request is accepted (the devices parsed
+        // and stored) and while the job runs, apart.
+        using CancellationTokenSource sampling = new();
+        long[] sampledPeakMiB = new long[2];
+        int samplingPhase = 0;
+        Task sampler = Task.Run(async () =>
+        {
+            using Process self = Process.GetCurrentProcess();
+            while (!sampling.IsCancellationRequested)
+            {
+                self.Refresh();
+                int phase = Volatile.Read(ref samplingPhase);
+                sampledPeakMiB[phase] = Math.Max(sampledPeakMiB[phase], self.WorkingSet64 / (1024 * 1024));
+                await Task.Delay(250, CancellationToken.None);
+            }
+        });
+
         Stopwatch wall = Stopwatch.StartNew();
         using (HttpResponseMessage accepted = await api.PostAsJsonAsync("api/provisioning/jobs", new
         {
@@ -126,6 +145,8 @@ internal static class ProvisioningBenchmark
         {
             accepted.EnsureSuccessStatusCode();
         }
+
+        Volatile.Write(ref samplingPhase, 1);
 
         JsonElement job;
         while (true)
@@ -143,6 +164,8 @@ internal static class ProvisioningBenchmark
 
         // The host's peak: read before this process loads the simulator's callback log below.
         long peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024);
+        await sampling.CancelAsync();
+        await sampler;
         JsonElement log = await sim.GetFromJsonAsync<JsonElement>("_simulator/callbacks?limit=200000");
         DateTimeOffset lastCallback = log.GetProperty("entries").EnumerateArray().Max(e => e.GetProperty("at").GetDateTimeOffset());
         DateTimeOffset completedAt = job.GetProperty("lastUpdatedAt").GetDateTimeOffset();
@@ -169,8 +192,9 @@ internal static class ProvisioningBenchmark
 
         Console.WriteLine($"orchestration episodes          {episodes}");
         Console.WriteLine($"peak working set (this process) {peakMiB} MiB (until the job completed)");
+        Console.WriteLine($"  sampled every 250 ms          idle {idleMiB} MiB, accepting the job {sampledPeakMiB[0]} MiB, running it {sampledPeakMiB[1]} MiB");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT wall_s={wall.Elapsed.TotalSeconds:F1} after_last_callback_s={(completedAt - lastCallback).TotalSeconds:F1} storage_per_device={(double)storage.Total / devices:F2} episodes={episodes} thingspace_requests={thingSpace.Total} peak_mib={peakMiB} status={job.GetProperty("status").GetString()}"));
+            $"RESULT wall_s={wall.Elapsed.TotalSeconds:F1} after_last_callback_s={(completedAt - lastCallback).TotalSeconds:F1} storage_per_device={(double)storage.Total / devices:F2} episodes={episodes} thingspace_requests={thingSpace.Total} peak_mib={peakMiB} peak_accepting_mib={sampledPeakMiB[0]} peak_running_mib={sampledPeakMiB[1]} status={job.GetProperty("status").GetString()}"));
         return 0;
     }
 }
