@@ -39,8 +39,8 @@ public static class ActivityFunctions
         DurableTaskAdapter.RunActivityAsync<Activity.VerifyDevices, VerifyDevicesInput, IReadOnlyList<VerifiedDevice>>(input, instanceId, context);
 
     [Function(nameof(Activity.SettleActivations))]
-    public static Task<ProvisioningCounts> SettleActivations([ActivityTrigger] SettleActivationsInput input, string instanceId, FunctionContext context) =>
-        DurableTaskAdapter.RunActivityAsync<Activity.SettleActivations, SettleActivationsInput, ProvisioningCounts>(input, instanceId, context);
+    public static Task<SettledActivations> SettleActivations([ActivityTrigger] SettleActivationsInput input, string instanceId, FunctionContext context) =>
+        DurableTaskAdapter.RunActivityAsync<Activity.SettleActivations, SettleActivationsInput, SettledActivations>(input, instanceId, context);
 
     [Function(nameof(Activity.WriteProvisioningReport))]
     public static Task<ProvisioningReport> WriteProvisioningReport([ActivityTrigger] WriteReportInput input, string instanceId, FunctionContext context) =>

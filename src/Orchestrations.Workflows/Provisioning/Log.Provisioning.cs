@@ -40,4 +40,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1210, Level = LogLevel.Warning, Message = "Listing {Devices} devices by identifier ranges was refused by ThingSpace ({Code}); the whole account is listed instead")]
     public static partial void RangeListingRefused(this ILogger logger, int devices, string code);
+
+    [LoggerMessage(EventId = 1211, Level = LogLevel.Warning, Message = "Provisioning {InstanceId}: staging its part of the report with the settled outcomes failed ({Reason}); the chunk stages it from the outcome table")]
+    public static partial void ReportPartDeferred(this ILogger logger, string instanceId, string reason);
 }

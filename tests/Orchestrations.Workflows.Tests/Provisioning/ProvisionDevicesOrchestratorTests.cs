@@ -307,24 +307,90 @@ public sealed class ProvisionDevicesOrchestratorTests
     public async Task RunDeviceChunk_KeysCarryTheChunkInstanceId()
     {
         ScriptedOrchestrationContext chunkContext = new("job-1:chunk-0002");
-        ProvisioningChunk chunk = ScriptedOrchestrationContext.Chunk(2, TestDevices.Devices(2));
+        ProvisioningChunk chunk = ScriptedOrchestrationContext.Chunk(2, TestDevices.Devices(2)) with { ResultsCsv = new BlobReference("ingest", "fleet.csv.results.csv") };
 
         ProvisioningChunkResult result = await new ProvisionDeviceChunk().RunAsync(chunkContext.Object, chunk);
 
         Assert.Equal(["job-1:chunk-0002/0001/CheckDeviceAvailability", "job-1:chunk-0002/0002/ActivateDevices"], chunkContext.SubmissionKeys);
         Assert.Equal(2, result.Counts.Activated);
         Assert.Empty(chunkContext.CallsTo(nameof(WriteProvisioningReport))); // the parent writes the report
-        // Its part of the report is staged once, after the chunk's last outcome was recorded.
+        // Its part of the report is staged by the settlement of its activations, with them: not again at its end.
+        SettleActivationsInput settle = (SettleActivationsInput)Assert.Single(chunkContext.CallsTo(nameof(SettleActivations))).Input!;
+        Assert.True(settle.StageReport);
+        Assert.Equal(new BlobReference("ingest", "fleet.csv.results.csv"), settle.ResultsCsv);
+        Assert.True(result.ReportStaged);
+        Assert.Empty(chunkContext.CallsTo(nameof(StageReportPart)));
+    }
+
+    [Fact]
+    public async Task RunDeviceChunk_SomeDevicesSettledBeforeActivation_SettlementStillStagesThePart()
+    {
+        // The unavailable device's outcome is recorded before the settlement, which stages the part with it (the script
+        // checks that every device of the chunk has its row by then).
+        List<JobDevice> devices = TestDevices.Devices(3);
+        ScriptedOrchestrationContext chunkContext = new("job-1:chunk-0001")
+        {
+            Availability = d => d == devices[1]
+                ? ScriptedOrchestrationContext.Failure(d, "UnifiedWebService.REQUEST_FAILED.DeviceNotFound", "not found")
+                : ScriptedOrchestrationContext.Success(d, found: true, associated: false),
+        };
+        ProvisioningChunk chunk = ScriptedOrchestrationContext.Chunk(1, devices);
+
+        ProvisioningChunkResult result = await new ProvisionDeviceChunk().RunAsync(chunkContext.Object, chunk);
+
+        Assert.Equal((2, 1), (result.Counts.Activated, result.Counts.NotAvailable));
+        Assert.True(((SettleActivationsInput)Assert.Single(chunkContext.CallsTo(nameof(SettleActivations))).Input!).StageReport);
+        Assert.True(result.ReportStaged);
+        Assert.Empty(chunkContext.CallsTo(nameof(StageReportPart)));
+    }
+
+    [Fact]
+    public async Task RunDeviceChunk_SettlementCouldNotStageThePart_ChunkStagesItFromTheTableAtItsEnd()
+    {
+        ScriptedOrchestrationContext chunkContext = new("job-1:chunk-0002") { SettleStagesReport = false };
+        ProvisioningChunk chunk = ScriptedOrchestrationContext.Chunk(2, TestDevices.Devices(2));
+
+        ProvisioningChunkResult result = await new ProvisionDeviceChunk().RunAsync(chunkContext.Object, chunk);
+
+        Assert.False(result.ReportStaged);
         StageReportPartInput stage = (StageReportPartInput)Assert.Single(chunkContext.CallsTo(nameof(StageReportPart))).Input!;
         Assert.Equal(("job-1", 2), (stage.JobId, stage.ChunkIndex));
         Assert.Equal(nameof(StageReportPart), chunkContext.Calls[^1].Name);
     }
 
     [Fact]
+    public async Task RunDeviceChunk_CancelledWhileWaiting_SettlementDoesNotStage_ChunkStagesThePartLast()
+    {
+        // After a cancel the devices never submitted are written at the chunk's end: the part is staged after that.
+        ScriptedOrchestrationContext chunkContext = new("job-1:chunk-0000");
+        bool Activating() => chunkContext.CallsTo(nameof(ActivateDevices)).Any();
+        chunkContext.IsCompleted = (_, _) => !Activating(); // the availability check completes; the activation never does
+        chunkContext.WakeUp = () =>
+        {
+            if (Activating())
+            {
+                chunkContext.Cancel.TrySetResult("stop");
+            }
+
+            return new TaskCompletionSource<string>().Task;
+        };
+        ProvisioningChunk chunk = ScriptedOrchestrationContext.Chunk(0, TestDevices.Devices(2));
+
+        ProvisioningChunkResult result = await new ProvisionDeviceChunk().RunAsync(chunkContext.Object, chunk);
+
+        Assert.True(result.Cancelled);
+        Assert.False(((SettleActivationsInput)Assert.Single(chunkContext.CallsTo(nameof(SettleActivations))).Input!).StageReport);
+        Assert.False(result.ReportStaged);
+        Assert.Equal(nameof(StageReportPart), Assert.Single(chunkContext.CallsTo(nameof(StageReportPart))).Name);
+        Assert.Equal(nameof(StageReportPart), chunkContext.Calls[^1].Name);
+    }
+
+    [Fact]
     public async Task RunDeviceChunk_StagingItsReportPartFails_ChunkEndsWithItsCounts_Warned()
     {
-        ScriptedOrchestrationContext chunkContext = new("job-1:chunk-0001") 
+        ScriptedOrchestrationContext chunkContext = new("job-1:chunk-0001")
         {
+            SettleStagesReport = false,
             StageFailure = new TaskFailedException(nameof(StageReportPart), 9, new TaskFailureDetails("RequestFailedException", "blob service unavailable", null, null, null)),
         };
         ProvisioningChunk chunk = ScriptedOrchestrationContext.Chunk(1, TestDevices.Devices(2));

@@ -176,12 +176,15 @@ public sealed class ProvisioningActivitiesTests
                 Devices = devices.Where(d => d.DeviceIds.Any(id => id.Id == r.DeviceId!.Id)).SelectMany(d => d.DeviceIds.Where(id => id.Kind == "imei" && states.ContainsKey(id.Id)))
                     .Select(imei => new ThingSpaceDevice { DeviceIds = [imei], CarrierInformations = [new CarrierInformation { State = states[imei.Id], ServicePlan = "m2m4G" }] }).ToList(),
             });
-        SettleActivations activity = new(store, _inbox, _thingSpace.Object, NullLogger<VerifyDevices>.Instance, table);
+        SettleActivations activity = new(
+            store, _inbox, _thingSpace.Object, table, new OutcomeReport(new BlobServiceClient(_azurite.ConnectionString), table, _storage),
+            NullLogger<VerifyDevices>.Instance, NullLogger<SettleActivations>.Instance);
         SettleActivationsInput input = new("job-16", set, 1, "0000123456-00001", [requestId], [0, 1, 2, 3], InDoubt: [3], "the activate call timed out", Cancelled: false, PageSize: 2);
 
-        ProvisioningCounts counts = await activity.RunAsync(Context(), input);
+        SettledActivations settled = await activity.RunAsync(Context(), input);
 
-        Assert.Equal((0, 2, 2), (counts.Total, counts.Activated, counts.Unconfirmed));
+        Assert.Equal((0, 2, 2), (settled.Counts.Total, settled.Counts.Activated, settled.Counts.Unconfirmed));
+        Assert.False(settled.ReportStaged); // not asked to
         IReadOnlyList<StoredOutcome> rows = await table.ReadRangeAsync("job-16", 0, 25, CancellationToken.None);
         Assert.Equal([10, 11, 12, 13], rows.Select(r => r.Index));
         Assert.Equal(devices.Skip(10).Take(4).Select(d => d.Key), rows.Select(r => r.Device.Key));
@@ -198,6 +201,59 @@ public sealed class ProvisioningActivitiesTests
         rows = await table.ReadRangeAsync("job-16", 10, 4, CancellationToken.None);
         Assert.Equal("Confirmed by callback; verification failed: ThingSpace down", rows[0].Outcome.Reason);
         Assert.Equal(ProvisioningFaultCodes.SubmissionInDoubt, rows[3].Outcome.FaultCode);
+    }
+
+    [Fact]
+    public async Task SettleActivations_AskedToStage_StagesTheChunksPartWithItsOutcomesOnlyOnceEveryDeviceHasOne()
+    {
+        BlobServiceClient blobs = new(_azurite.ConnectionString);
+        DeviceOutcomeTable table = new(new TableServiceClient(_azurite.ConnectionString), _storage, TimeProvider.System);
+        OutcomeReport report = new(blobs, table, _storage);
+        InMemoryJobDevices store = new();
+        List<JobDevice> devices = TestDevices.Devices(25);
+        JobDeviceSet set = await store.SaveAsync("job-17", "fp", devices, chunkSize: 10, CancellationToken.None);
+        string requestId = Guid.NewGuid().ToString();
+        foreach (int n in new[] { 11, 12, 13, 14 }) // chunk 1's positions 0-3 were submitted and confirmed by callback
+        {
+            await _inbox.StoreAsync(ThingSpaceCallback.Parse(System.Text.Encoding.UTF8.GetBytes(ThingSpaceCallbackHandlerTests.DeviceMessage(requestId, TestDevices.Imei(n)))));
+        }
+
+        SettleActivations activity = new(store, _inbox, _thingSpace.Object, table, report, NullLogger<VerifyDevices>.Instance, NullLogger<SettleActivations>.Instance);
+        SettleActivationsInput input = new(
+            "job-17", set, 1, "0000123456-00001", [requestId], [0, 1, 2, 3], InDoubt: [], null, Cancelled: false, PageSize: 100,
+            VerifyError: "ThingSpace down", StageReport: true, ResultsCsv: new BlobReference("ingest-results", "batch-17/results.csv"));
+        BlockBlobClient csv = blobs.GetBlobContainerClient(_storage.ReportContainer).GetBlockBlobClient(OutcomeReport.CsvName("job-17"));
+
+        // Positions 4-9 have no outcome yet: nothing is staged (the chunk stages its part when it ends).
+        Assert.False((await activity.RunAsync(Context(), input)).ReportStaged);
+        Assert.Equal(404, (await Assert.ThrowsAsync<Azure.RequestFailedException>(() => csv.GetBlockListAsync(BlockListTypes.Uncommitted))).Status);
+
+        // Once they have theirs (recorded before the settlement, as the workflow does), the part is staged with all ten.
+        await table.WriteAsync("job-17", [.. Enumerable.Range(0, 25).Where(i => i is < 10 or >= 14).Select(i => new StoredOutcome(
+            i, devices[i], new DeviceOutcome(devices[i].Key, i is >= 14 and < 20 ? DeviceOutcomeKind.NotAvailable : DeviceOutcomeKind.Activated)))]);
+        SettledActivations settled = await activity.RunAsync(Context(), input);
+
+        Assert.True(settled.ReportStaged);
+        Assert.Equal(4, settled.Counts.Activated);
+        BlockList staged = (await csv.GetBlockListAsync(BlockListTypes.Uncommitted)).Value;
+        Assert.Equal([OutcomeReport.BlockId('p', 1)], staged.UncommittedBlocks.Select(b => b.Name));
+        BlockList stagedInResults = (await blobs.GetBlobContainerClient("ingest-results").GetBlockBlobClient("batch-17/results.csv").GetBlockListAsync(BlockListTypes.Uncommitted)).Value;
+        Assert.Equal([OutcomeReport.BlockId('p', 1)], stagedInResults.UncommittedBlocks.Select(b => b.Name));
+
+        // The job's report commits the staged part as it is: chunk 1's rows in job order, the confirmations' reasons included.
+        await new StageReportPart(report).RunAsync(Context(), new StageReportPartInput("job-17", set, 0, new BlobReference("ingest-results", "batch-17/results.csv")));
+        await table.WriteAsync("job-17", [new StoredOutcome(11, devices[11], new DeviceOutcome(devices[11].Key, DeviceOutcomeKind.Failed, Reason: "written after the part was staged"))]);
+        ProvisioningReport written = await new WriteProvisioningReport(report).RunAsync(
+            Context(), new WriteReportInput("job-17", new ProvisioningCounts(), false, set, new BlobReference("ingest-results", "batch-17/results.csv")));
+        string[] rows = (await blobs.GetBlobContainerClient(written.Container).GetBlobClient(written.CsvBlob).DownloadContentAsync()).Value.Content.ToString()
+            .Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(26, rows.Length);
+        Assert.Equal(devices.Select(d => d.DeviceIds.Single(id => id.Kind == set.IdentifierKinds[0]).Id), rows.Skip(1).Select(r => r.Split(',')[0]));
+        Assert.All(rows[11..15], r => Assert.Contains(",Activated,", r, StringComparison.Ordinal));
+        Assert.Contains("Confirmed by callback; verification failed: ThingSpace down", rows[12], StringComparison.Ordinal);
+        Assert.All(rows[15..21], r => Assert.Contains(",NotAvailable,", r, StringComparison.Ordinal));
+        using JsonDocument json = JsonDocument.Parse((await blobs.GetBlobContainerClient(written.Container).GetBlobClient(written.JsonBlob).DownloadContentAsync()).Value.Content.ToString());
+        Assert.Equal(25, json.RootElement.GetProperty("outcomes").GetArrayLength());
     }
 
     [Fact]

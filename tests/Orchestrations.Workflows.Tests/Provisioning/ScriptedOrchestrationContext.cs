@@ -88,7 +88,7 @@ internal sealed class ScriptedOrchestrationContext
                 Assert.True(Released.Add(requestId), $"request {requestId} released twice");
                 return ReleaseFailure is { } failure ? Task.FromException<bool>(failure) : Task.FromResult(true);
             });
-        Mock.Setup(c => c.CallActivityAsync<ProvisioningCounts>(nameof(SettleActivations), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+        Mock.Setup(c => c.CallActivityAsync<SettledActivations>(nameof(SettleActivations), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns((TaskName name, object? input, TaskOptions? options) =>
             {
                 Record(name, input, options);
@@ -179,6 +179,9 @@ internal sealed class ScriptedOrchestrationContext
     /// <summary>Makes staging a chunk's report part fail (the chunk ends anyway: the report reads the part).</summary>
     public Exception? StageFailure { get; set; }
 
+    /// <summary>Whether <c>SettleActivations</c>, asked to stage the chunk's part of the report, succeeds in it (false: its staging failed).</summary>
+    public bool SettleStagesReport { get; set; } = true;
+
     /// <summary>What the orchestration logged through its replay-safe logger.</summary>
     public FakeLoggerProvider Logs { get; } = new();
 
@@ -258,7 +261,7 @@ internal sealed class ScriptedOrchestrationContext
     /// What <see cref="Workflows.Provisioning.Activities.SettleActivations"/> does, on this script: the requests' messages (still in the inbox),
     /// the listing (unless given, or verification is known to have failed), the shared decisions, the rows written.
     /// </summary>
-    private Task<ProvisioningCounts> SettleActivations(SettleActivationsInput settle)
+    private Task<SettledActivations> SettleActivations(SettleActivationsInput settle)
     {
         IReadOnlyList<JobDevice> chunk = DevicesOf(settle.Devices, settle.ChunkIndex);
         DeviceIndex index = new(chunk);
@@ -281,7 +284,7 @@ internal sealed class ScriptedOrchestrationContext
             Listings++;
             if (VerifyFailure is { } failure)
             {
-                return Task.FromException<ProvisioningCounts>(failure);
+                return Task.FromException<SettledActivations>(failure);
             }
 
             listing = Verify(new VerifyDevicesInput(settle.AccountName, null, [.. settle.Submitted.Select(i => chunk[i])]));
@@ -306,7 +309,15 @@ internal sealed class ScriptedOrchestrationContext
             outcomes.Add(outcome);
         }
 
-        return Task.FromResult(ProvisioningCounts.FromOutcomes(outcomes, new ProvisioningCounts()));
+        // Asked to stage the chunk's part, the activity needs every device's outcome: those it settled, the rest recorded before.
+        bool staged = false;
+        if (settle.StageReport && SettleStagesReport)
+        {
+            Assert.Equal(chunk.Count, Enumerable.Range(first, chunk.Count).Count(Recorded.ContainsKey));
+            staged = true;
+        }
+
+        return Task.FromResult(new SettledActivations(ProvisioningCounts.FromOutcomes(outcomes, new ProvisioningCounts()), staged));
     }
 
     private Task<string> NextWakeUp()

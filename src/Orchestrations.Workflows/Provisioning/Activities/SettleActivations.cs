@@ -1,8 +1,11 @@
+using System.Globalization;
+using Azure;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using Orchestrations.ThingSpace;
 using Orchestrations.ThingSpace.Callbacks;
 using Orchestrations.Workflows.Callbacks;
+using Orchestrations.Workflows.Logging;
 using Orchestrations.Workflows.Provisioning.JobDevices;
 using Orchestrations.Workflows.Provisioning.Models;
 using Orchestrations.Workflows.Provisioning.Outcomes;
@@ -11,17 +14,26 @@ namespace Orchestrations.Workflows.Provisioning.Activities;
 
 /// <summary>
 /// Settles the devices a chunk asked ThingSpace to activate, once its wait has ended: reads the requests' activation
-/// messages from the callback inbox, lists the devices in ThingSpace (<see cref="VerifyDevices"/>; not when the
+/// messages from the callback inbox while it lists the devices in ThingSpace (<see cref="VerifyDevices"/>; not when the
 /// reconciliation's listing ended the wait, nor when the orchestration says verification failed), decides each
-/// device's outcome (<see cref="ActivationSettlement"/>) and writes it to the outcome table. Only the counts go back, so
-/// neither the messages, the listing nor the outcomes pass through the orchestration's history. A retry rewrites the
-/// same rows. A failed listing fails the activity: the orchestration retries it, then settles with the failure.
+/// device's outcome (<see cref="ActivationSettlement"/>) and writes it to the outcome table. Asked to, it stages the
+/// chunk's part of the report at the same time, from the outcomes it holds (and the chunk's other rows, which the table
+/// held before), so the chunk's end reads nothing again; a staging that fails is logged and left to the chunk. Only the
+/// counts go back, so neither the messages, the listing nor the outcomes pass through the orchestration's history. A
+/// retry rewrites the same rows and block. A failed listing fails the activity: the orchestration retries it, then
+/// settles with the failure.
 /// </summary>
 public sealed class SettleActivations(
-    IJobDeviceStore devices, CallbackInbox inbox, IThingSpaceClient thingSpace, ILogger<VerifyDevices> verifyLogger, DeviceOutcomeTable table)
-    : TaskActivity<SettleActivationsInput, ProvisioningCounts>
+    IJobDeviceStore devices,
+    CallbackInbox inbox,
+    IThingSpaceClient thingSpace,
+    DeviceOutcomeTable table,
+    OutcomeReport report,
+    ILogger<VerifyDevices> verifyLogger,
+    ILogger<SettleActivations> logger)
+    : TaskActivity<SettleActivationsInput, SettledActivations>
 {
-    public override async Task<ProvisioningCounts> RunAsync(TaskActivityContext context, SettleActivationsInput input)
+    public override async Task<SettledActivations> RunAsync(TaskActivityContext context, SettleActivationsInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
@@ -29,6 +41,37 @@ public sealed class SettleActivations(
         IReadOnlyList<JobDevice> chunk = await devices.LoadAsync(input.Devices, input.ChunkIndex, cancellationToken).ConfigureAwait(false);
         DeviceIndex index = new(chunk);
 
+        // The messages and the listing do not depend on each other: both are read at once.
+        Task<Dictionary<int, DeviceCallbackResult>> reading = ReadCallbacksAsync(input, index, cancellationToken);
+        Task<IReadOnlyList<VerifiedDevice>> listing = input.Listed is { } given ? Task.FromResult(given)
+            : input.VerifyError is not null ? Task.FromResult<IReadOnlyList<VerifiedDevice>>([])
+            : new VerifyDevices(thingSpace, verifyLogger).ListAsync(
+                new VerifyDevicesInput(input.AccountName, null, [.. input.Submitted.Select(i => chunk[i])]), cancellationToken);
+        await Task.WhenAll(reading, listing).ConfigureAwait(false);
+        Dictionary<int, DeviceCallbackResult> callbacks = await reading.ConfigureAwait(false);
+
+        Dictionary<int, VerifiedDevice> listed = [];
+        foreach (VerifiedDevice device in await listing.ConfigureAwait(false))
+        {
+            if (index.Find(device.DeviceIds) is int i)
+            {
+                listed[i] = device;
+            }
+        }
+
+        HashSet<int> inDoubt = [.. input.InDoubt];
+        int first = input.Devices.FirstIndex(input.ChunkIndex);
+        List<StoredOutcome> rows = [.. input.Submitted.Select(i => new StoredOutcome(first + i, chunk[i], ActivationSettlement.Decide(
+            chunk[i], callbacks.GetValueOrDefault(i), listed.GetValueOrDefault(i), input.VerifyError, inDoubt.Contains(i), input.InDoubtReason, input.Cancelled)))];
+
+        Task writing = table.WriteAsync(input.JobId, rows, cancellationToken);
+        bool staged = input.StageReport && await StageReportPartAsync(context, input, chunk.Count, rows, cancellationToken).ConfigureAwait(false);
+        await writing.ConfigureAwait(false);
+        return new SettledActivations(ProvisioningCounts.FromOutcomes([.. rows.Select(r => r.Outcome)], new ProvisioningCounts()), staged);
+    }
+
+    private async Task<Dictionary<int, DeviceCallbackResult>> ReadCallbacksAsync(SettleActivationsInput input, DeviceIndex index, CancellationToken cancellationToken)
+    {
         Dictionary<int, DeviceCallbackResult> callbacks = [];
         foreach (string requestId in input.RequestIds)
         {
@@ -50,27 +93,38 @@ public sealed class SettleActivations(
             while (token is not null);
         }
 
-        IReadOnlyList<VerifiedDevice>? listing = input.Listed;
-        if (listing is null && input.VerifyError is null)
-        {
-            listing = await new VerifyDevices(thingSpace, verifyLogger).ListAsync(
-                new VerifyDevicesInput(input.AccountName, null, [.. input.Submitted.Select(i => chunk[i])]), cancellationToken).ConfigureAwait(false);
-        }
+        return callbacks;
+    }
 
-        Dictionary<int, VerifiedDevice> listed = [];
-        foreach (VerifiedDevice device in listing ?? [])
+    /// <summary>
+    /// The chunk's part of the report: <paramref name="settled"/> and, when the chunk has other devices, their rows from
+    /// the table (written before this activity ran). False, and nothing staged, when a device has no outcome or staging fails.
+    /// </summary>
+    private async Task<bool> StageReportPartAsync(
+        TaskActivityContext context, SettleActivationsInput input, int chunkSize, List<StoredOutcome> settled, CancellationToken cancellationToken)
+    {
+        try
         {
-            if (index.Find(device.DeviceIds) is int i)
+            List<StoredOutcome> part = settled;
+            if (settled.Count < chunkSize)
             {
-                listed[i] = device;
+                HashSet<int> mine = [.. settled.Select(r => r.Index)];
+                IReadOnlyList<StoredOutcome> earlier = await table.ReadRangeAsync(input.JobId, input.Devices.FirstIndex(input.ChunkIndex), chunkSize, cancellationToken).ConfigureAwait(false);
+                part = [.. settled, .. earlier.Where(r => !mine.Contains(r.Index))];
             }
-        }
 
-        HashSet<int> inDoubt = [.. input.InDoubt];
-        int first = input.Devices.FirstIndex(input.ChunkIndex);
-        List<StoredOutcome> rows = [.. input.Submitted.Select(i => new StoredOutcome(first + i, chunk[i], ActivationSettlement.Decide(
-            chunk[i], callbacks.GetValueOrDefault(i), listed.GetValueOrDefault(i), input.VerifyError, inDoubt.Contains(i), input.InDoubtReason, input.Cancelled)))];
-        await table.WriteAsync(input.JobId, rows, cancellationToken).ConfigureAwait(false);
-        return ProvisioningCounts.FromOutcomes([.. rows.Select(r => r.Outcome)], new ProvisioningCounts());
+            if (part.Count != chunkSize)
+            {
+                return false;
+            }
+
+            await report.StagePartFromRowsAsync(input.JobId, input.Devices, input.ChunkIndex, input.ResultsCsv, part, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex)
+        {
+            logger.ReportPartDeferred(context.InstanceId, string.Create(CultureInfo.InvariantCulture, $"HTTP {ex.Status} {ex.ErrorCode}"));
+            return false;
+        }
     }
 }

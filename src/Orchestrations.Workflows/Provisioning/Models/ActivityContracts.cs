@@ -54,7 +54,8 @@ public sealed record VerifiedDevice(IReadOnlyList<DeviceId> DeviceIds, string? S
 /// Input of <c>SettleActivations</c>: the chunk (its devices are read from the job's stored devices), the activation
 /// requests whose messages to read, the positions in the chunk of every device submitted for activation and of those
 /// whose request was in doubt (with why), whether the job was cancelled, and either the listing that ended the wait or
-/// the reason verification failed (then nothing is listed).
+/// the reason verification failed (then nothing is listed). With <see cref="StageReport"/> (the chunk's other devices
+/// all have their outcome in the table already) it also stages the chunk's part of the job's report.
 /// </summary>
 public sealed record SettleActivationsInput(
     string JobId,
@@ -68,7 +69,12 @@ public sealed record SettleActivationsInput(
     bool Cancelled,
     int PageSize,
     IReadOnlyList<VerifiedDevice>? Listed = null,
-    string? VerifyError = null);
+    string? VerifyError = null,
+    bool StageReport = false,
+    BlobReference? ResultsCsv = null);
+
+/// <summary>What <c>SettleActivations</c> returns: the settled devices' counts, and whether it staged the chunk's part of the report.</summary>
+public sealed record SettledActivations(ProvisioningCounts Counts, bool ReportStaged);
 
 /// <summary>Input of the report: the job's devices (its chunks are the report's parts; their identifier kinds its CSV columns), counts, and results blob if any.</summary>
 public sealed record WriteReportInput(string JobId, ProvisioningCounts Counts, bool Cancelled, JobDeviceSet Devices, BlobReference? ResultsCsv = null);

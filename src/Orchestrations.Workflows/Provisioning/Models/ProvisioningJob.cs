@@ -198,8 +198,11 @@ public sealed record ProvisioningCounts
 /// <summary>The custom status of a running job.</summary>
 public sealed record ProvisioningProgress(string Phase, ProvisioningCounts Counts);
 
-/// <summary>The output of a chunk (and, merged, of the job): counts only; the outcomes are in the outcome table.</summary>
-public sealed record ProvisioningChunkResult(ProvisioningCounts Counts, bool Cancelled);
+/// <summary>
+/// The output of a chunk (and, merged, of the job): counts only; the outcomes are in the outcome table. A chunk whose
+/// settlement already staged its part of the report says so (<see cref="ReportStaged"/>), so it is not staged again.
+/// </summary>
+public sealed record ProvisioningChunkResult(ProvisioningCounts Counts, bool Cancelled, bool ReportStaged = false);
 
 /// <summary>The output of <c>ProvisionDevices</c>: counts and references; each device's outcome is in the outcome table and the report.</summary>
 public sealed record ProvisioningResult(

@@ -57,6 +57,7 @@ internal sealed class ProvisioningWorkflow
     private int _submissions;
     private string? _inDoubtReason;
     private bool _published;
+    private bool _reportStaged;
 
     /// <summary>The workflow of <paramref name="chunk"/> for its <paramref name="devices"/>, as <see cref="LoadJobDevices"/> read them.</summary>
     public ProvisioningWorkflow(TaskOrchestrationContext context, ProvisioningChunk chunk, IReadOnlyList<JobDevice> devices, Task<string> cancelled)
@@ -332,21 +333,26 @@ internal sealed class ProvisioningWorkflow
     /// <see cref="SettleActivations"/> for the submitted devices (positions in this chunk). When it fails (after its
     /// retries) while listing was still to be done, the failure is logged and it runs again with that as the
     /// verification error, so the devices are settled from their callbacks alone; a second failure fails the chunk.
+    /// It also stages the chunk's part of the report when it can (see <see cref="ProvisioningChunkResult.ReportStaged"/>).
     /// </summary>
     private async Task SettleActivationsAsync(List<string> requestIds, List<int> submitted, List<int> inDoubt, Dictionary<int, VerifiedDevice>? verified)
     {
+        // The chunk's part of the report can be staged with these outcomes when every other device's is in the table
+        // already (not after a cancel: the devices never submitted are still to be written).
+        HashSet<int> settling = [.. submitted];
+        bool stageReport = !IsCancelled && Enumerable.Range(0, _devices.Count).All(i => settling.Contains(i) || _recorded[i]);
         SettleActivationsInput input = new(
             _chunk.JobId, _chunk.Devices, _chunk.ChunkIndex, _chunk.Settings.AccountName, requestIds, submitted, inDoubt, _inDoubtReason, IsCancelled,
-            Timings.CallbackPageSize, verified is null ? null : [.. verified.OrderBy(v => v.Key).Select(v => v.Value)]);
-        ProvisioningCounts settled;
+            Timings.CallbackPageSize, verified is null ? null : [.. verified.OrderBy(v => v.Key).Select(v => v.Value)], StageReport: stageReport, ResultsCsv: _chunk.ResultsCsv);
+        SettledActivations settled;
         try
         {
-            settled = await _context.CallActivityAsync<ProvisioningCounts>(nameof(SettleActivations), input, TaskOptions.FromRetryPolicy(ReadRetry));
+            settled = await _context.CallActivityAsync<SettledActivations>(nameof(SettleActivations), input, TaskOptions.FromRetryPolicy(ReadRetry));
         }
         catch (TaskFailedException ex) when (input.Listed is null)
         {
             _context.CreateReplaySafeLogger(LogCategory).VerificationFailed(_context.InstanceId, submitted.Count, ex.FailureDetails.ErrorMessage);
-            settled = await _context.CallActivityAsync<ProvisioningCounts>(
+            settled = await _context.CallActivityAsync<SettledActivations>(
                 nameof(SettleActivations), input with { VerifyError = ex.FailureDetails.ErrorMessage }, TaskOptions.FromRetryPolicy(ReadRetry));
         }
 
@@ -355,7 +361,8 @@ internal sealed class ProvisioningWorkflow
             _settledByActivity[i] = true;
         }
 
-        _activityOutcomes = _activityOutcomes.Add(settled);
+        _activityOutcomes = _activityOutcomes.Add(settled.Counts);
+        _reportStaged = settled.ReportStaged;
     }
 
     private async Task<Collected> SubmitAndCollectAsync(string activity, List<int> devices, TimeSpan deadlineAfter, bool release, Func<int, VerifiedDevice?, bool>? settledByListing = null)
@@ -563,7 +570,7 @@ internal sealed class ProvisioningWorkflow
 
         await Task.WhenAll([RecordAsync(), .. _releases]);
         Publish(IsCancelled ? ProvisioningPhases.Cancelled : ProvisioningPhases.Completed);
-        return new ProvisioningChunkResult(Counts, IsCancelled);
+        return new ProvisioningChunkResult(Counts, IsCancelled, _reportStaged);
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ namespace Orchestrations.Workflows.Provisioning.Outcomes;
 /// <summary>
 /// A job's report blobs, <c>{jobId}/outcomes.csv</c> and <c>{jobId}/outcomes.json</c> in the report container (and the CSV
 /// also as the job's results blob when it has one), built from the outcome table as block blobs with one block per chunk:
-/// a chunk stages its part when it ends (<see cref="StagePartAsync"/>), so the job's end only stages the header and the
+/// a chunk stages its part when it ends (<see cref="StagePartAsync"/>, or with the outcomes it has just settled,
+/// <see cref="StagePartFromRowsAsync"/>), so the job's end only stages the header and the
 /// closing block and commits the list (<see cref="CommitAsync"/>). A part that was not staged (a small job, a chunk that
 /// could not stage) is staged at commit from the table; a commit is a whole write, so a retry writes the same content.
 /// The CSV has one column per identifier kind of the job (e.g. <c>iccid</c>, <c>imei</c>), then the outcome.
@@ -56,7 +57,21 @@ public sealed class OutcomeReport
         ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
         ArgumentNullException.ThrowIfNull(devices);
         ReportBlobs blobs = await OpenAsync(jobId, resultsCsv, cancellationToken).ConfigureAwait(false);
-        return await StageRowsAsync(blobs, jobId, devices, chunkIndex, blobs.All, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<StoredOutcome> rows = await ReadPartAsync(jobId, devices, chunkIndex, cancellationToken).ConfigureAwait(false);
+        return await StageRowsAsync(blobs, devices, chunkIndex, rows, blobs.All, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stages chunk <paramref name="chunkIndex"/>'s part from <paramref name="rows"/>, its every outcome (as the table holds
+    /// them, in any order), without reading the table: for the activity that has just written them.
+    /// </summary>
+    public async Task<int> StagePartFromRowsAsync(string jobId, JobDeviceSet devices, int chunkIndex, BlobReference? resultsCsv, IReadOnlyList<StoredOutcome> rows, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
+        ArgumentNullException.ThrowIfNull(devices);
+        ArgumentNullException.ThrowIfNull(rows);
+        ReportBlobs blobs = await OpenAsync(jobId, resultsCsv, cancellationToken).ConfigureAwait(false);
+        return await StageRowsAsync(blobs, devices, chunkIndex, [.. rows.OrderBy(r => r.Index)], blobs.All, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -83,7 +98,8 @@ public sealed class OutcomeReport
         {
             string id = BlockId('p', chunk);
             List<BlockBlobClient> missing = [.. blobs.All.Where(b => !staged[b].Contains(id))];
-            if (missing.Count == 0 || await StageRowsAsync(blobs, jobId, devices, chunk, missing, cancellationToken).ConfigureAwait(false) > 0)
+            if (missing.Count == 0 || await StageRowsAsync(
+                blobs, devices, chunk, await ReadPartAsync(jobId, devices, chunk, cancellationToken).ConfigureAwait(false), missing, cancellationToken).ConfigureAwait(false) > 0)
             {
                 parts.Add(id);
             }
@@ -135,9 +151,12 @@ public sealed class OutcomeReport
         return ids;
     }
 
-    private async Task<int> StageRowsAsync(ReportBlobs blobs, string jobId, JobDeviceSet devices, int chunkIndex, IReadOnlyList<BlockBlobClient> into, CancellationToken cancellationToken)
+    private Task<IReadOnlyList<StoredOutcome>> ReadPartAsync(string jobId, JobDeviceSet devices, int chunkIndex, CancellationToken cancellationToken) =>
+        _table.ReadRangeAsync(jobId, devices.FirstIndex(chunkIndex), devices.ChunkLength(chunkIndex), cancellationToken);
+
+    private static async Task<int> StageRowsAsync(
+        ReportBlobs blobs, JobDeviceSet devices, int chunkIndex, IReadOnlyList<StoredOutcome> rows, IReadOnlyList<BlockBlobClient> into, CancellationToken cancellationToken)
     {
-        IReadOnlyList<StoredOutcome> rows = await _table.ReadRangeAsync(jobId, devices.FirstIndex(chunkIndex), devices.ChunkLength(chunkIndex), cancellationToken).ConfigureAwait(false);
         List<DeviceOutcome> outcomes = [.. rows.Select(r => r.Outcome)];
         if (outcomes.Count == 0)
         {
