@@ -271,10 +271,7 @@ internal sealed class ScriptedOrchestrationContext
             Assert.False(Released.Contains(requestId), $"request {requestId} read after its messages were released");
             foreach (DeviceCallbackResult result in Results.TryGetValue(requestId, out List<DeviceCallbackResult>? r) ? r : [])
             {
-                if (index.Find(result.DeviceIds) is int i && (!callbacks.TryGetValue(i, out DeviceCallbackResult? earlier) || ActivationSettlement.Prefer(result, earlier)))
-                {
-                    callbacks[i] = result;
-                }
+                ActivationSettlement.Keep(callbacks, index, result);
             }
         }
 

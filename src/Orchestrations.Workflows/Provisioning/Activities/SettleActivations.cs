@@ -82,10 +82,7 @@ public sealed class SettleActivations(
                 foreach (ThingSpaceCallback message in page.Messages)
                 {
                     DeviceCallbackResult result = ReadDeviceCallbacks.Reduce(message);
-                    if (index.Find(result.DeviceIds) is int i && (!callbacks.TryGetValue(i, out DeviceCallbackResult? earlier) || ActivationSettlement.Prefer(result, earlier)))
-                    {
-                        callbacks[i] = result;
-                    }
+                    ActivationSettlement.Keep(callbacks, index, result);
                 }
 
                 token = page.ContinuationToken;
@@ -109,7 +106,7 @@ public sealed class SettleActivations(
             if (settled.Count < chunkSize)
             {
                 HashSet<int> mine = [.. settled.Select(r => r.Index)];
-                IReadOnlyList<StoredOutcome> earlier = await table.ReadRangeAsync(input.JobId, input.Devices.FirstIndex(input.ChunkIndex), chunkSize, cancellationToken).ConfigureAwait(false);
+                IReadOnlyList<StoredOutcome> earlier = await report.ReadPartAsync(input.JobId, input.Devices, input.ChunkIndex, cancellationToken).ConfigureAwait(false);
                 part = [.. settled, .. earlier.Where(r => !mine.Contains(r.Index))];
             }
 

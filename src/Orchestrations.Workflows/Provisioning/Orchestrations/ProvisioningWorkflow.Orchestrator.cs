@@ -537,10 +537,7 @@ internal sealed class ProvisioningWorkflow
                 nameof(ReadDeviceCallbacks), new CallbackPageInput(requestId, token, Timings.CallbackPageSize), TaskOptions.FromRetryPolicy(ReadRetry));
             foreach (DeviceCallbackResult result in page.Results)
             {
-                if (_index.Find(result.DeviceIds) is int i && (!into.TryGetValue(i, out DeviceCallbackResult? earlier) || ActivationSettlement.Prefer(result, earlier)))
-                {
-                    into[i] = result;
-                }
+                ActivationSettlement.Keep(into, _index, result);
             }
 
             token = page.ContinuationToken;

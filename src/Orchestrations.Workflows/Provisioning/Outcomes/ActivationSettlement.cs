@@ -14,8 +14,18 @@ internal static class ActivationSettlement
         JobDevice device, DeviceCallbackResult? callback, VerifiedDevice? listed, string? verifyError, bool inDoubt, string? inDoubtReason, bool cancelled) =>
         inDoubt ? InDoubt(device, listed, verifyError, inDoubtReason) : Answered(device, callback, listed, verifyError, cancelled);
 
-    /// <summary>When a device has several messages (e.g. upload-activate sends an upload and an activation message), a failure wins.</summary>
-    public static bool Prefer(DeviceCallbackResult candidate, DeviceCallbackResult earlier) => earlier.Succeeded && !candidate.Succeeded;
+    /// <summary>
+    /// Files <paramref name="result"/> under its device's position in <paramref name="index"/> (results for devices not
+    /// in it are ignored). When a device has several messages (e.g. upload-activate sends an upload and an activation
+    /// message), a failure wins.
+    /// </summary>
+    public static void Keep(Dictionary<int, DeviceCallbackResult> callbacks, DeviceIndex index, DeviceCallbackResult result)
+    {
+        if (index.Find(result.DeviceIds) is int i && (!callbacks.TryGetValue(i, out DeviceCallbackResult? earlier) || (earlier.Succeeded && !result.Succeeded)))
+        {
+            callbacks[i] = result;
+        }
+    }
 
     /// <summary>A device whose activation request got no usable answer: what ThingSpace lists decides, nothing is resent.</summary>
     private static DeviceOutcome InDoubt(JobDevice device, VerifiedDevice? listed, string? verifyError, string? inDoubtReason)

@@ -151,7 +151,8 @@ public sealed class OutcomeReport
         return ids;
     }
 
-    private Task<IReadOnlyList<StoredOutcome>> ReadPartAsync(string jobId, JobDeviceSet devices, int chunkIndex, CancellationToken cancellationToken) =>
+    /// <summary>The rows of chunk <paramref name="chunkIndex"/> the outcome table holds, in job order.</summary>
+    internal Task<IReadOnlyList<StoredOutcome>> ReadPartAsync(string jobId, JobDeviceSet devices, int chunkIndex, CancellationToken cancellationToken) =>
         _table.ReadRangeAsync(jobId, devices.FirstIndex(chunkIndex), devices.ChunkLength(chunkIndex), cancellationToken);
 
     private static async Task<int> StageRowsAsync(
