@@ -15,6 +15,7 @@ using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Http;
 using Orchestrations.Workflows.Provisioning.JobDevices;
 using Orchestrations.Workflows.Provisioning.Outcomes;
+using Orchestrations.Workflows.Provisioning.Verification;
 using Orchestrations.Workflows.Usage;
 using Orchestrations.Workflows.Usage.Activities;
 using Orchestrations.Workflows.Usage.Http;
@@ -75,6 +76,7 @@ public static class WorkflowServiceCollectionExtensions
             sp.GetRequiredService<BlobServiceClient>(),
             sp.GetRequiredService<DeviceOutcomeTable>(),
             sp.GetRequiredService<IOptions<WorkflowStorageOptions>>().Value));
+        services.TryAddTransient<DeviceLister>(); // holds the typed ThingSpace client, which is transient
         services.TryAddSingleton<UsageDeviceStore>();
         services.TryAddSingleton<UsageTimerJob>();
 

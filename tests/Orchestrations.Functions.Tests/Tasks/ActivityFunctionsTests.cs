@@ -10,6 +10,7 @@ using Orchestrations.ThingSpace.Models;
 using Orchestrations.Workflows;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Models;
+using Orchestrations.Workflows.Provisioning.Verification;
 
 namespace Orchestrations.Functions.Tests.Tasks;
 
@@ -78,6 +79,7 @@ public sealed class ActivityFunctionsTests
         ServiceCollection collection = new();
         collection.AddSingleton(thingSpace.Object);
         collection.AddLogging(); // as the Functions host registers it
+        collection.AddTransient<DeviceLister>();
         collection.AddTransient<VerifyDevices>();
         await using ServiceProvider services = collection.BuildServiceProvider();
 

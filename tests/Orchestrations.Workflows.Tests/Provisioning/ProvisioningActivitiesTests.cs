@@ -15,6 +15,7 @@ using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Provisioning.Activities;
 using Orchestrations.Workflows.Provisioning.Models;
 using Orchestrations.Workflows.Provisioning.Outcomes;
+using Orchestrations.Workflows.Provisioning.Verification;
 using Orchestrations.Workflows.Tests.Callbacks;
 
 namespace Orchestrations.Workflows.Tests.Provisioning;
@@ -42,6 +43,8 @@ public sealed class ProvisioningActivitiesTests
         _thingSpace.Setup(t => t.ActivateServiceForDevicesAsync(It.IsAny<CarrierActivateRequest>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(() => new DeviceManagementResult { RequestId = $"act-{++_activations}-{Guid.NewGuid():N}" });
     }
+
+    private DeviceLister Lister() => new(_thingSpace.Object, NullLogger<DeviceLister>.Instance);
 
     private static TaskActivityContext Context(string instanceId = "job-1")
     {
@@ -177,8 +180,8 @@ public sealed class ProvisioningActivitiesTests
                     .Select(imei => new ThingSpaceDevice { DeviceIds = [imei], CarrierInformations = [new CarrierInformation { State = states[imei.Id], ServicePlan = "m2m4G" }] }).ToList(),
             });
         SettleActivations activity = new(
-            store, _inbox, _thingSpace.Object, table, new OutcomeReport(new BlobServiceClient(_azurite.ConnectionString), table, _storage),
-            NullLogger<VerifyDevices>.Instance, NullLogger<SettleActivations>.Instance);
+            store, _inbox, Lister(), table, new OutcomeReport(new BlobServiceClient(_azurite.ConnectionString), table, _storage),
+            NullLogger<SettleActivations>.Instance);
         SettleActivationsInput input = new("job-16", set, 1, "0000123456-00001", [requestId], [0, 1, 2, 3], InDoubt: [3], "the activate call timed out", Cancelled: false, PageSize: 2);
 
         SettledActivations settled = await activity.RunAsync(Context(), input);
@@ -218,7 +221,7 @@ public sealed class ProvisioningActivitiesTests
             await _inbox.StoreAsync(ThingSpaceCallback.Parse(System.Text.Encoding.UTF8.GetBytes(ThingSpaceCallbackHandlerTests.DeviceMessage(requestId, TestDevices.Imei(n)))));
         }
 
-        SettleActivations activity = new(store, _inbox, _thingSpace.Object, table, report, NullLogger<VerifyDevices>.Instance, NullLogger<SettleActivations>.Instance);
+        SettleActivations activity = new(store, _inbox, Lister(), table, report, NullLogger<SettleActivations>.Instance);
         SettleActivationsInput input = new(
             "job-17", set, 1, "0000123456-00001", [requestId], [0, 1, 2, 3], InDoubt: [], null, Cancelled: false, PageSize: 100,
             VerifyError: "ThingSpace down", StageReport: true, ResultsCsv: new BlobReference("ingest-results", "batch-17/results.csv"));
@@ -274,7 +277,7 @@ public sealed class ProvisioningActivitiesTests
                 ],
             });
 
-        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(_thingSpace.Object, NullLogger<VerifyDevices>.Instance).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
+        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(Lister()).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
 
         Assert.Equal(2, verified.Count);
         Assert.All(verified, v => Assert.Equal(("active", "5550001111", "m2m4G"), (v.State, v.Mdn, v.ServicePlan)));
@@ -295,11 +298,11 @@ public sealed class ProvisioningActivitiesTests
                     .Select(d => new ThingSpaceDevice { DeviceIds = d.DeviceIds }));
             });
 
-        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(_thingSpace.Object, NullLogger<VerifyDevices>.Instance).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
+        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(Lister()).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
 
         Assert.Equal(devices.Count, verified.Count);
         Assert.Equal(
-            [TestDevices.Iccid(1)[..^VerifyDevices.RangeDigits], TestDevices.Iccid(50_001)[..^VerifyDevices.RangeDigits]],
+            [TestDevices.Iccid(1)[..^DeviceLister.RangeDigits], TestDevices.Iccid(50_001)[..^DeviceLister.RangeDigits]],
             listings.Select(r => r.Filter!.DeviceIdentifierFilters[0].StartsWith));
         Assert.All(listings, r => Assert.Equal(("iccid", r.Filter!.DeviceIdentifierFilters[0].StartsWith, "0000123456-00001", 0L),
             (r.Filter!.DeviceIdentifierFilters[0].Kind, r.Filter.DeviceIdentifierFilters[0].Contains, r.AccountName, r.LargestDeviceIdSeen)));
@@ -308,7 +311,7 @@ public sealed class ProvisioningActivitiesTests
     [Fact]
     public async Task VerifyDevices_DevicesInTooManyRanges_PagesTheAccountOnce()
     {
-        List<JobDevice> devices = [.. Enumerable.Range(1, VerifyDevices.MaxRanges + 1).Select(n => TestDevices.Device(n * 100_000))];
+        List<JobDevice> devices = [.. Enumerable.Range(1, DeviceLister.MaxRanges + 1).Select(n => TestDevices.Device(n * 100_000))];
         List<AccountDeviceListRequest> listings = [];
         _thingSpace.Setup(t => t.ListAllDevicesAsync(It.IsAny<AccountDeviceListRequest>(), It.IsAny<CancellationToken>()))
             .Returns((AccountDeviceListRequest r, CancellationToken _) =>
@@ -317,7 +320,7 @@ public sealed class ProvisioningActivitiesTests
                 return ListAsync(devices.Select(d => new ThingSpaceDevice { DeviceIds = d.DeviceIds }).Append(new ThingSpaceDevice { DeviceIds = [new DeviceId { Kind = "imei", Id = TestDevices.Imei(99) }] }));
             });
 
-        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(_thingSpace.Object, NullLogger<VerifyDevices>.Instance).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
+        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(Lister()).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
 
         Assert.Equal(devices.Count, verified.Count);
         Assert.Null(Assert.Single(listings).Filter);
@@ -326,14 +329,14 @@ public sealed class ProvisioningActivitiesTests
     [Fact]
     public async Task VerifyDevices_RangeSearchRefused_ListsTheWholeAccountInstead_AndWarns()
     {
-        List<JobDevice> devices = TestDevices.Devices(VerifyDevices.SingleLookupLimit + 1);
+        List<JobDevice> devices = TestDevices.Devices(DeviceLister.SingleLookupLimit + 1);
         _thingSpace.Setup(t => t.ListAllDevicesAsync(It.Is<AccountDeviceListRequest>(r => r.Filter != null), It.IsAny<CancellationToken>()))
             .Throws(new ThingSpaceRequestFailedException(400, "UnifiedWebService.INPUT_INVALID.Filter", "bad filter", "list", "refused"));
         _thingSpace.Setup(t => t.ListAllDevicesAsync(It.Is<AccountDeviceListRequest>(r => r.Filter == null), It.IsAny<CancellationToken>()))
             .Returns(ListAsync(devices.Select(d => new ThingSpaceDevice { DeviceIds = d.DeviceIds })));
-        FakeLogger<VerifyDevices> log = new();
+        FakeLogger<DeviceLister> log = new();
 
-        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(_thingSpace.Object, log).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
+        IReadOnlyList<VerifiedDevice> verified = await new VerifyDevices(new DeviceLister(_thingSpace.Object, log)).RunAsync(Context(), new VerifyDevicesInput("0000123456-00001", null, devices));
 
         Assert.Equal(devices.Count, verified.Count);
         Assert.Contains("INPUT_INVALID.Filter", Assert.Single(log.Collector.GetSnapshot()).Message, StringComparison.Ordinal);
@@ -344,9 +347,9 @@ public sealed class ProvisioningActivitiesTests
     {
         JobDevice imeiOnly(int n) => new([new DeviceId { Kind = "IMEI", Id = TestDevices.Imei(n) }]);
 
-        Assert.Equal([("iccid", TestDevices.Iccid(7)[..^4])], VerifyDevices.Ranges([TestDevices.Device(7), TestDevices.Device(8)]));
-        Assert.Equal([("imei", TestDevices.Imei(7)[..^4])], VerifyDevices.Ranges([imeiOnly(7), TestDevices.Device(8)]));
-        Assert.Null(VerifyDevices.Ranges([imeiOnly(7), new JobDevice([new DeviceId { Kind = "eid", Id = "89049032000000000000000000000001" }])]));
+        Assert.Equal([("iccid", TestDevices.Iccid(7)[..^4])], DeviceLister.Ranges([TestDevices.Device(7), TestDevices.Device(8)]));
+        Assert.Equal([("imei", TestDevices.Imei(7)[..^4])], DeviceLister.Ranges([imeiOnly(7), TestDevices.Device(8)]));
+        Assert.Null(DeviceLister.Ranges([imeiOnly(7), new JobDevice([new DeviceId { Kind = "eid", Id = "89049032000000000000000000000001" }])]));
     }
 
     [Fact]

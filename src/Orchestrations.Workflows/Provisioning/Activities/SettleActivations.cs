@@ -2,19 +2,19 @@ using System.Globalization;
 using Azure;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
-using Orchestrations.ThingSpace;
 using Orchestrations.ThingSpace.Callbacks;
 using Orchestrations.Workflows.Callbacks;
 using Orchestrations.Workflows.Logging;
 using Orchestrations.Workflows.Provisioning.JobDevices;
 using Orchestrations.Workflows.Provisioning.Models;
 using Orchestrations.Workflows.Provisioning.Outcomes;
+using Orchestrations.Workflows.Provisioning.Verification;
 
 namespace Orchestrations.Workflows.Provisioning.Activities;
 
 /// <summary>
 /// Settles the devices a chunk asked ThingSpace to activate, once its wait has ended: reads the requests' activation
-/// messages from the callback inbox while it lists the devices in ThingSpace (<see cref="VerifyDevices"/>; not when the
+/// messages from the callback inbox while it lists the devices in ThingSpace (<see cref="DeviceLister"/>; not when the
 /// reconciliation's listing ended the wait, nor when the orchestration says verification failed), decides each
 /// device's outcome (<see cref="ActivationSettlement"/>) and writes it to the outcome table. Asked to, it stages the
 /// chunk's part of the report at the same time, from the outcomes it holds (and the chunk's other rows, which the table
@@ -26,10 +26,9 @@ namespace Orchestrations.Workflows.Provisioning.Activities;
 public sealed class SettleActivations(
     IJobDeviceStore devices,
     CallbackInbox inbox,
-    IThingSpaceClient thingSpace,
+    DeviceLister lister,
     DeviceOutcomeTable table,
     OutcomeReport report,
-    ILogger<VerifyDevices> verifyLogger,
     ILogger<SettleActivations> logger)
     : TaskActivity<SettleActivationsInput, SettledActivations>
 {
@@ -45,7 +44,7 @@ public sealed class SettleActivations(
         Task<Dictionary<int, DeviceCallbackResult>> reading = ReadCallbacksAsync(input, index, cancellationToken);
         Task<IReadOnlyList<VerifiedDevice>> listing = input.Listed is { } given ? Task.FromResult(given)
             : input.VerifyError is not null ? Task.FromResult<IReadOnlyList<VerifiedDevice>>([])
-            : new VerifyDevices(thingSpace, verifyLogger).ListAsync(
+            : lister.ListAsync(
                 new VerifyDevicesInput(input.AccountName, null, [.. input.Submitted.Select(i => chunk[i])]), cancellationToken);
         await Task.WhenAll(reading, listing).ConfigureAwait(false);
         Dictionary<int, DeviceCallbackResult> callbacks = await reading.ConfigureAwait(false);
