@@ -56,9 +56,8 @@ public sealed class OutcomeReport
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
         ArgumentNullException.ThrowIfNull(devices);
-        ReportBlobs blobs = await OpenAsync(jobId, resultsCsv, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<StoredOutcome> rows = await ReadPartAsync(jobId, devices, chunkIndex, cancellationToken).ConfigureAwait(false);
-        return await StageRowsAsync(blobs, devices, chunkIndex, rows, blobs.All, cancellationToken).ConfigureAwait(false);
+        return await StagePartFromRowsAsync(jobId, devices, chunkIndex, resultsCsv, rows, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -98,8 +97,14 @@ public sealed class OutcomeReport
         {
             string id = BlockId('p', chunk);
             List<BlockBlobClient> missing = [.. blobs.All.Where(b => !staged[b].Contains(id))];
-            if (missing.Count == 0 || await StageRowsAsync(
-                blobs, devices, chunk, await ReadPartAsync(jobId, devices, chunk, cancellationToken).ConfigureAwait(false), missing, cancellationToken).ConfigureAwait(false) > 0)
+            if (missing.Count == 0)
+            {
+                parts.Add(id);
+                continue;
+            }
+
+            IReadOnlyList<StoredOutcome> rows = await ReadPartAsync(jobId, devices, chunk, cancellationToken).ConfigureAwait(false);
+            if (await StageRowsAsync(blobs, devices, chunk, rows, missing, cancellationToken).ConfigureAwait(false) > 0)
             {
                 parts.Add(id);
             }
